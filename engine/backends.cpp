@@ -1,0 +1,220 @@
+// The CPU backends: `serial`, the reference, and `threads` (oneTBB).
+#include <tbb/global_control.h>
+#include <tbb/parallel_for.h>
+#include <tbb/task_arena.h>
+
+#include <thread>
+
+#include <fmt/format.h>
+
+#include "engine/backend.hpp"
+#include "engine/compile.hpp"
+#include "engine/step.hpp"
+
+namespace engram {
+
+Backend::Backend(std::unique_ptr<Runtime> runtime)
+    : runtime_(std::move(runtime)), spike_counts_(runtime_->populations.size(), 0) {}
+
+void Backend::attach(Observer& observer) {
+  observers_.push_back(&observer);
+  observer.begin(runtime_->plan);
+}
+
+std::uint64_t Backend::stdp_history_overflows() const {
+  std::uint64_t n = 0;
+  for (const auto& pr : runtime_->projections)
+    if (pr.stdp)
+      for (auto o : pr.stdp->overflows) n += o;
+  return n;
+}
+
+void Backend::report_spikes(Step step, std::uint32_t population,
+                            std::span<const std::uint32_t> ids) {
+  if (ids.empty()) return;
+  spike_counts_[population] += ids.size();
+  if (!runtime_->populations[population].record_spikes) return;
+  for (Observer* o : observers_) o->spikes(step, population, ids);
+}
+
+void Backend::report_samples(Step step, std::uint32_t index, std::span<const double> values) {
+  for (Observer* o : observers_) o->samples(step, index, values);
+}
+
+void Backend::report_advanced() {
+  for (Observer* o : observers_) o->advanced(now_);
+}
+
+namespace {
+
+// The reference: one step at a time, every population whole, spikes delivered at once.
+class SerialBackend final : public Backend {
+ public:
+  explicit SerialBackend(std::unique_ptr<Runtime> runtime) : Backend(std::move(runtime)) {
+    for (const auto& p : runtime_->populations) spikes_.emplace_back(p.size);
+    for (const auto& r : runtime_->recordings) samples_.emplace_back(r.neurons.size());
+  }
+  std::string_view name() const override { return "serial"; }
+
+  void run(Step steps) override {
+    Runtime& rt = *runtime_;
+    const auto n_pops = static_cast<std::uint32_t>(rt.populations.size());
+    for (Step end = now_ + steps; now_ < end; ++now_) {
+      const Step t = now_;
+      for (std::uint32_t p = 0; p < n_pops; ++p) {
+        const Range all{0, static_cast<std::uint32_t>(rt.populations[p].size)};
+        counts_[p] = update_population(rt, p, t, all, spikes_[p].data());
+        record_post_spikes(rt, p, t, {spikes_[p].data(), counts_[p]});
+      }
+      for (std::uint32_t p = 0; p < n_pops; ++p)
+        for (std::uint32_t j : rt.outgoing[p]) deliver(rt, j, 0, t, {spikes_[p].data(), counts_[p]});
+      for (std::uint32_t p = 0; p < n_pops; ++p) report_spikes(t, p, {spikes_[p].data(), counts_[p]});
+      for (std::uint32_t v = 0; v < rt.recordings.size(); ++v) {
+        const RecordingRuntime& rec = rt.recordings[v];
+        if (t % rec.interval != 0) continue;
+        sample(rt, rec, {0, static_cast<std::uint32_t>(rt.populations[rec.population].size)},
+               samples_[v].data());
+        report_samples(t, v, samples_[v]);
+      }
+    }
+    report_advanced();
+  }
+
+ private:
+  std::vector<std::vector<std::uint32_t>> spikes_;
+  std::vector<std::uint32_t> counts_ = std::vector<std::uint32_t>(runtime_->populations.size());
+  std::vector<std::vector<double>> samples_;
+};
+
+// oneTBB: partition p of every population is owned by one task. Each exchange interval of
+// min-delay steps runs in two parallel phases — update (each partition advances its neurons
+// through every step of the interval) and delivery (each partition reads every partition's
+// spikes and adds them to the inputs it owns) — and one serial phase that reports the
+// interval's spikes in canonical order. A spike of the interval is due at least min-delay
+// steps later, so it never reaches a slot read within the same interval.
+class ThreadsBackend final : public Backend {
+ public:
+  ThreadsBackend(std::unique_ptr<Runtime> runtime, unsigned threads)
+      : Backend(std::move(runtime)), arena_(static_cast<int>(threads)) {
+    Runtime& rt = *runtime_;
+    parts_ = rt.partitions;
+    interval_ = rt.min_delay;
+    const std::size_t n_pops = rt.populations.size();
+    spikes_.resize(parts_);
+    counts_.assign(parts_, std::vector<std::uint32_t>(n_pops * interval_, 0));
+    for (std::uint32_t q = 0; q < parts_; ++q)
+      for (std::size_t p = 0; p < n_pops; ++p)
+        spikes_[q].emplace_back(partition_range(rt.populations[p].size, q, parts_).size() *
+                                static_cast<std::size_t>(interval_));
+    for (const auto& p : rt.populations) merged_.emplace_back(p.size);
+    for (const auto& r : rt.recordings)
+      samples_.emplace_back(r.neurons.size() * static_cast<std::size_t>(interval_));
+  }
+  std::string_view name() const override { return "threads"; }
+
+  void run(Step steps) override {
+    Runtime& rt = *runtime_;
+    const auto n_pops = static_cast<std::uint32_t>(rt.populations.size());
+    const Step end = now_ + steps;
+    while (now_ < end) {
+      const Step t0 = now_;
+      const Step len = std::min<Step>(interval_, end - t0);
+      arena_.execute([&] {
+        tbb::parallel_for(
+            std::uint32_t{0}, parts_,
+            [&](std::uint32_t q) {
+              for (Step s = 0; s < len; ++s) {
+                const Step t = t0 + s;
+                for (std::uint32_t p = 0; p < n_pops; ++p) {
+                  const Range r = partition_range(rt.populations[p].size, q, parts_);
+                  std::uint32_t* ids = spikes_[q][p].data() + static_cast<std::size_t>(s) * r.size();
+                  const std::uint32_t n = update_population(rt, p, t, r, ids);
+                  counts_[q][p * interval_ + s] = n;
+                  record_post_spikes(rt, p, t, {ids, n});
+                }
+                for (std::uint32_t v = 0; v < rt.recordings.size(); ++v) {
+                  const RecordingRuntime& rec = rt.recordings[v];
+                  if (t % rec.interval != 0) continue;
+                  const Range r = partition_range(rt.populations[rec.population].size, q, parts_);
+                  sample(rt, rec, r, samples_[v].data() + s * rec.neurons.size());
+                }
+              }
+            },
+            tbb::static_partitioner());
+        tbb::parallel_for(
+            std::uint32_t{0}, parts_,
+            [&](std::uint32_t q) {
+              for (Step s = 0; s < len; ++s)
+                for (std::uint32_t p = 0; p < n_pops; ++p)
+                  for (std::uint32_t j : rt.outgoing[p])
+                    for (std::uint32_t src = 0; src < parts_; ++src)
+                      deliver(rt, j, q, t0 + s, spikes_of(src, p, s));
+            },
+            tbb::static_partitioner());
+      });
+      for (Step s = 0; s < len; ++s) {
+        const Step t = t0 + s;
+        for (std::uint32_t p = 0; p < n_pops; ++p) {
+          std::uint32_t n = 0;
+          for (std::uint32_t src = 0; src < parts_; ++src) {
+            const auto ids = spikes_of(src, p, s);
+            std::copy(ids.begin(), ids.end(), merged_[p].data() + n);
+            n += static_cast<std::uint32_t>(ids.size());
+          }
+          report_spikes(t, p, {merged_[p].data(), n});
+        }
+        for (std::uint32_t v = 0; v < rt.recordings.size(); ++v) {
+          const RecordingRuntime& rec = rt.recordings[v];
+          if (t % rec.interval != 0) continue;
+          report_samples(t, v, {samples_[v].data() + s * rec.neurons.size(), rec.neurons.size()});
+        }
+      }
+      now_ += len;
+    }
+    report_advanced();
+  }
+
+ private:
+  std::span<const std::uint32_t> spikes_of(std::uint32_t part, std::uint32_t pop, Step s) const {
+    const std::size_t width =
+        partition_range(runtime_->populations[pop].size, part, parts_).size();
+    return {spikes_[part][pop].data() + static_cast<std::size_t>(s) * width,
+            counts_[part][pop * interval_ + s]};
+  }
+
+  tbb::task_arena arena_;
+  std::uint32_t parts_ = 1;
+  Step interval_ = 1;
+  // [partition][population]: spike ids of each step of the interval, `width` apart.
+  std::vector<std::vector<std::vector<std::uint32_t>>> spikes_;
+  std::vector<std::vector<std::uint32_t>> counts_;  // [partition][population * interval + s]
+  std::vector<std::vector<std::uint32_t>> merged_;
+  std::vector<std::vector<double>> samples_;  // [recording][s * neurons + k]
+};
+
+}  // namespace
+
+std::unique_ptr<Backend> make_serial_backend(std::unique_ptr<Runtime> runtime) {
+  return std::make_unique<SerialBackend>(std::move(runtime));
+}
+
+std::unique_ptr<Backend> make_threads_backend(std::unique_ptr<Runtime> runtime,
+                                              unsigned threads) {
+  return std::make_unique<ThreadsBackend>(std::move(runtime), threads);
+}
+
+std::unique_ptr<Backend> make_cpu_backend(const NetworkSpec& spec, const BackendOptions& options) {
+  if (options.kind == "serial") return make_serial_backend(compile(spec));
+  if (options.kind == "threads") {
+    const unsigned threads =
+        options.threads ? options.threads : std::max(1u, std::thread::hardware_concurrency());
+    CompileOptions co;
+    co.partitions = threads;
+    return make_threads_backend(compile(spec, co), threads);
+  }
+  throw InputError("/backend", fmt::format("found \"{}\", expected serial or threads{}",
+                                           options.kind,
+                                           did_you_mean(options.kind, {"serial", "threads"})));
+}
+
+}  // namespace engram

@@ -1,0 +1,34 @@
+// From a description to runtime arrays: validate everything, then build. Compiling either
+// succeeds completely or throws InputError listing every problem, and changes nothing.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "engine/error.hpp"
+#include "engine/network.hpp"
+#include "engine/runtime.hpp"
+
+namespace engram {
+
+// Every problem of a description, each with the path of the offending value (the paths of
+// the JSON format) and what was found and expected. Empty when the description is valid.
+std::vector<Diagnostic> validate(const NetworkSpec& spec);
+
+struct CompileOptions {
+  std::uint32_t partitions = 1;  // neuron ranges per population (threads of `threads`)
+  // Refuse networks whose estimated memory exceeds this many bytes (0: physical memory).
+  std::uint64_t memory_limit = 0;
+};
+
+// Validates, then builds. Throws InputError when the description is invalid.
+std::unique_ptr<Runtime> compile(const NetworkSpec& spec, const CompileOptions& options = {});
+
+// Estimated bytes a compiled network needs (state, input rings, synapses); used to refuse
+// networks that cannot fit before allocating anything.
+std::uint64_t estimate_memory(const NetworkSpec& spec);
+
+// Number of steps in `ms` at step `dt` (rounded to the nearest step).
+Step steps_of(double ms, double dt);
+
+}  // namespace engram

@@ -1,0 +1,127 @@
+// EIF_cond_exp_isfa_ista: adaptive exponential integrate-and-fire neuron (Brette & Gerstner
+// 2005) with exponentially decaying conductances.
+//
+//   cm dv/dt = g_L (v_rest - v) + g_L delta_T exp((v - v_thresh)/delta_T)
+//              + g_E (e_rev_E - v) + g_I (e_rev_I - v) - w + i_offset + I_stim
+//   tau_w dw/dt = a (v - v_rest) - w
+//   v >= v_spike: spike, v <- v_reset, w <- w + b, v held for round(tau_refrac/dt) steps
+//
+// g_L = cm / tau_m. Integration: classical fourth-order Runge–Kutta over each step for
+// (v, w), with the conductances taken from their exact exponential decay at each stage;
+// the exponential term's argument is capped so that a diverging upstroke cannot overflow
+// (the spike is registered in the same step). w keeps evolving during refractoriness.
+#pragma once
+
+#include <algorithm>
+
+#include "engine/neurons/group.hpp"
+
+namespace engram::neurons {
+
+struct AdEx {
+  static constexpr std::array<ParamSpec, 16> parameters{{
+      {"cm", "nF", 0.281, 0.0, inf, true, "membrane capacitance"},
+      {"tau_refrac", "ms", 0.1, 0.0, inf, false, "refractory period"},
+      {"v_spike", "mV", -40.0, -inf, inf, false, "spike detection threshold"},
+      {"v_reset", "mV", -70.6, -inf, inf, false, "potential after a spike"},
+      {"v_rest", "mV", -70.6, -inf, inf, false, "resting potential (leak reversal)"},
+      {"tau_m", "ms", 9.3667, 0.0, inf, true, "membrane time constant"},
+      {"i_offset", "nA", 0.0, -inf, inf, false, "constant injected current"},
+      {"a", "nS", 4.0, -inf, inf, false, "subthreshold adaptation conductance"},
+      {"b", "nA", 0.0805, -inf, inf, false, "spike-triggered adaptation increment"},
+      {"delta_T", "mV", 2.0, 0.0, inf, true, "slope factor of the exponential term"},
+      {"tau_w", "ms", 144.0, 0.0, inf, true, "adaptation time constant"},
+      {"v_thresh", "mV", -50.4, -inf, inf, false, "threshold of the exponential term"},
+      {"e_rev_E", "mV", 0.0, -inf, inf, false, "excitatory reversal potential"},
+      {"tau_syn_E", "ms", 5.0, 0.0, inf, true, "decay time of excitatory conductance"},
+      {"e_rev_I", "mV", -80.0, -inf, inf, false, "inhibitory reversal potential"},
+      {"tau_syn_I", "ms", 5.0, 0.0, inf, true, "decay time of inhibitory conductance"},
+  }};
+  static constexpr std::array<StateSpec, 4> state{{
+      {"v", "mV", -70.6, "membrane potential", "v_rest"},
+      {"w", "nA", 0.0, "adaptation current"},
+      {"gsyn_exc", "uS", 0.0, "excitatory conductance"},
+      {"gsyn_inh", "uS", 0.0, "inhibitory conductance"},
+  }};
+  enum : std::size_t { kV, kW, kGe, kGi };
+
+  struct Runtime {
+    double cm, g_leak, v_spike, v_reset, v_rest, i_offset, a, b, delta_t, tau_w, v_thresh;
+    double e_e, e_i, h, decay_e, decay_i, half_e, half_i;
+    std::int32_t refractory;
+    Runtime(std::uint64_t, const std::vector<double>& p, const GroupContext& c)
+        : cm(p[0]),
+          g_leak(p[0] / p[5]),
+          v_spike(p[2]),
+          v_reset(p[3]),
+          v_rest(p[4]),
+          i_offset(p[6]),
+          a(p[7] * 1e-3),  // nS -> µS, so that µS·mV = nA
+          b(p[8]),
+          delta_t(p[9]),
+          tau_w(p[10]),
+          v_thresh(p[11]),
+          e_e(p[12]),
+          e_i(p[14]),
+          h(c.dt),
+          refractory(refractory_steps(p[1], c.dt)) {
+      decay_e = std::exp(-h / p[13]);
+      decay_i = std::exp(-h / p[15]);
+      half_e = std::exp(-0.5 * h / p[13]);
+      half_i = std::exp(-0.5 * h / p[15]);
+    }
+    double dv(double v, double w, double ge, double gi, double current) const {
+      const double x = std::min((v - v_thresh) / delta_t, 20.0);
+      return (g_leak * (v_rest - v) + g_leak * delta_t * std::exp(x) + ge * (e_e - v) +
+              gi * (e_i - v) - w + current) /
+             cm;
+    }
+    double dw(double v, double w) const { return (a * (v - v_rest) - w) / tau_w; }
+  };
+
+  static void update(Runtime& k, Columns<4>& s, const StepInput& in, std::uint32_t begin,
+                     std::uint32_t end, SpikeOut& out) {
+    double *v = s.col[kV], *w = s.col[kW], *ge = s.col[kGe], *gi = s.col[kGi];
+    std::int32_t* ref = s.refractory;
+    const double h = k.h;
+    for (std::uint32_t i = begin; i < end; ++i) {
+      const double e0 = ge[i] + in.exc[i];
+      const double n0 = gi[i] + in.inh[i];
+      in.exc[i] = 0.0;
+      in.inh[i] = 0.0;
+      const double current = k.i_offset + in.injected[i];
+      double vi = v[i], wi = w[i];
+      if (ref[i] > 0) {
+        --ref[i];
+        vi = k.v_reset;
+        // w relaxes exactly while v is clamped.
+        const double w_inf = k.a * (vi - k.v_rest);
+        wi = w_inf + (wi - w_inf) * std::exp(-h / k.tau_w);
+      } else {
+        const double e_half = e0 * k.half_e, n_half = n0 * k.half_i;
+        const double e1 = e0 * k.decay_e, n1 = n0 * k.decay_i;
+        const double kv1 = k.dv(vi, wi, e0, n0, current), kw1 = k.dw(vi, wi);
+        const double kv2 = k.dv(vi + 0.5 * h * kv1, wi + 0.5 * h * kw1, e_half, n_half, current);
+        const double kw2 = k.dw(vi + 0.5 * h * kv1, wi + 0.5 * h * kw1);
+        const double kv3 = k.dv(vi + 0.5 * h * kv2, wi + 0.5 * h * kw2, e_half, n_half, current);
+        const double kw3 = k.dw(vi + 0.5 * h * kv2, wi + 0.5 * h * kw2);
+        const double kv4 = k.dv(vi + h * kv3, wi + h * kw3, e1, n1, current);
+        const double kw4 = k.dw(vi + h * kv3, wi + h * kw3);
+        vi += h / 6.0 * (kv1 + 2.0 * kv2 + 2.0 * kv3 + kv4);
+        wi += h / 6.0 * (kw1 + 2.0 * kw2 + 2.0 * kw3 + kw4);
+        if (vi >= k.v_spike || !std::isfinite(vi)) {
+          out.push(i);
+          vi = k.v_reset;
+          wi += k.b;
+          ref[i] = k.refractory;
+        }
+      }
+      v[i] = vi;
+      w[i] = wi;
+      ge[i] = e0 * k.decay_e;
+      gi[i] = n0 * k.decay_i;
+    }
+  }
+};
+
+}  // namespace engram::neurons

@@ -1,0 +1,106 @@
+// The runtime group shared by all neuron models: state columns as arrays, and the
+// dispatch of one update call per step and index range to the model's kernel.
+#pragma once
+
+#include <array>
+#include <cassert>
+#include <cmath>
+#include <cstdint>
+#include <vector>
+
+#include "engine/neuron_model.hpp"
+
+namespace engram::neurons {
+
+inline constexpr double inf = std::numeric_limits<double>::infinity();
+
+// The columns of one population: pointers into the group's arrays, indexed by neuron.
+template <std::size_t N>
+struct Columns {
+  std::array<double*, N> col{};
+  std::int32_t* refractory = nullptr;  // remaining refractory steps
+};
+
+// Model requirements:
+//   static constexpr std::array<ParamSpec, P> parameters;
+//   static constexpr std::array<StateSpec, S> state;
+//   struct Runtime { Runtime(std::uint64_t n, const std::vector<double>& p,
+//                            const GroupContext& c); ... };
+//   static void update(Runtime&, Columns<S>&, const StepInput&, std::uint32_t begin,
+//                      std::uint32_t end, SpikeOut&);
+template <class Model>
+class Group final : public NeuronGroup {
+ public:
+  static constexpr std::size_t kColumns = Model::state.size();
+
+  Group(std::uint64_t n, const std::vector<double>& params, const GroupContext& context)
+      : n_(n), runtime_(n, params, context), refractory_(n, 0) {
+    for (std::size_t c = 0; c < kColumns; ++c) {
+      data_[c].assign(n, 0.0);
+      columns_.col[c] = data_[c].data();
+    }
+    columns_.refractory = refractory_.data();
+  }
+
+  void update(const StepInput& in, std::uint32_t begin, std::uint32_t end,
+              SpikeOut& out) override {
+    assert(end <= n_);
+    Model::update(runtime_, columns_, in, begin, end, out);
+  }
+
+  std::span<double> column(std::string_view name) override {
+    for (std::size_t c = 0; c < kColumns; ++c)
+      if (Model::state[c].name == name) return data_[c];
+    return {};
+  }
+
+  std::uint64_t size() const override { return n_; }
+  std::size_t bytes_per_neuron() const override {
+    return kColumns * sizeof(double) + sizeof(std::int32_t);
+  }
+
+ private:
+  std::uint64_t n_;
+  typename Model::Runtime runtime_;
+  std::array<std::vector<double>, kColumns> data_;
+  std::vector<std::int32_t> refractory_;
+  Columns<kColumns> columns_;
+};
+
+template <class Model>
+std::unique_ptr<NeuronGroup> create_group(std::uint64_t n, const std::vector<double>& params,
+                                          const GroupContext& context) {
+  return std::make_unique<Group<Model>>(n, params, context);
+}
+
+// Steps of a refractory period: round(tau_refrac / dt).
+inline std::int32_t refractory_steps(double tau_refrac, double dt) {
+  return static_cast<std::int32_t>(std::lround(tau_refrac / dt));
+}
+
+// Exact propagator from an exponentially decaying current (time constant tau_syn) to the
+// membrane potential of a leaky integrator (tau_m, cm) over one step h:
+//   (1/cm) ∫_0^h e^{-(h-s)/tau_m} e^{-s/tau_syn} ds,
+// written with expm1 so that it stays accurate as tau_syn approaches tau_m.
+inline double propagator_exp(double tau_syn, double tau_m, double cm, double h) {
+  const double a = 1.0 / tau_m - 1.0 / tau_syn;
+  const double x = a * h;
+  const double factor = (std::fabs(x) < 1e-300) ? h : std::expm1(x) / a;
+  return std::exp(-h / tau_m) * factor / cm;
+}
+
+// Exact propagator from the rate variable y of an alpha current (I(s) = y0·s·e^{-s/tau_syn})
+// to the membrane potential: (1/cm) ∫_0^h e^{-(h-s)/tau_m} s e^{-s/tau_syn} ds.
+inline double propagator_alpha(double tau_syn, double tau_m, double cm, double h) {
+  const double a = 1.0 / tau_m - 1.0 / tau_syn;
+  const double x = a * h;
+  // h²·f(x), f(x) = (e^x (x - 1) + 1) / x², by its series near 0 where the closed form cancels.
+  double f;
+  if (std::fabs(x) < 1e-3)
+    f = 0.5 + x / 3.0 + x * x / 8.0 + x * x * x / 30.0;
+  else
+    f = (std::exp(x) * (x - 1.0) + 1.0) / (x * x);
+  return std::exp(-h / tau_m) * h * h * f / cm;
+}
+
+}  // namespace engram::neurons

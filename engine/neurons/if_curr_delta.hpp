@@ -1,0 +1,67 @@
+// IF_curr_delta: leaky integrate-and-fire neuron with instantaneous (delta) synapses, the
+// neuron of Brunel (2000) and NEST's iaf_psc_delta.
+//
+//   cm dv/dt = cm (v_rest - v) / tau_m + i_offset + I_stim
+//   a spike of weight w (mV) moves v by +w (excitatory) or -w (inhibitory) on arrival
+//   v >= v_thresh: spike, v <- v_reset, refractory for round(tau_refrac/dt) steps
+//
+// Integration: exact over each step; input arriving at step t is added to v before the
+// step's propagation. Input arriving during the refractory period is discarded (as NEST).
+#pragma once
+
+#include "engine/neurons/group.hpp"
+
+namespace engram::neurons {
+
+struct IfCurrDelta {
+  static constexpr std::array<ParamSpec, 7> parameters{{
+      {"cm", "nF", 1.0, 0.0, inf, true, "membrane capacitance"},
+      {"tau_m", "ms", 20.0, 0.0, inf, true, "membrane time constant"},
+      {"tau_refrac", "ms", 0.1, 0.0, inf, false, "refractory period"},
+      {"v_rest", "mV", -65.0, -inf, inf, false, "resting membrane potential"},
+      {"v_reset", "mV", -65.0, -inf, inf, false, "potential after a spike"},
+      {"v_thresh", "mV", -50.0, -inf, inf, false, "spike threshold"},
+      {"i_offset", "nA", 0.0, -inf, inf, false, "constant injected current"},
+  }};
+  static constexpr std::array<StateSpec, 1> state{{
+      {"v", "mV", -65.0, "membrane potential", "v_rest"},
+  }};
+
+  struct Runtime {
+    double v_rest, v_reset, v_thresh, i_offset, p22, p20;
+    std::int32_t refractory;
+    Runtime(std::uint64_t, const std::vector<double>& p, const GroupContext& c)
+        : v_rest(p[3]),
+          v_reset(p[4]),
+          v_thresh(p[5]),
+          i_offset(p[6]),
+          p22(std::exp(-c.dt / p[1])),
+          p20(p[1] / p[0] * -std::expm1(-c.dt / p[1])),
+          refractory(refractory_steps(p[2], c.dt)) {}
+  };
+
+  static void update(Runtime& k, Columns<1>& s, const StepInput& in, std::uint32_t begin,
+                     std::uint32_t end, SpikeOut& out) {
+    double* v = s.col[0];
+    std::int32_t* ref = s.refractory;
+    for (std::uint32_t i = begin; i < end; ++i) {
+      const double jump = in.exc[i] - in.inh[i];
+      in.exc[i] = 0.0;
+      in.inh[i] = 0.0;
+      if (ref[i] > 0) {
+        --ref[i];
+        continue;
+      }
+      double vi = k.v_rest + (v[i] + jump - k.v_rest) * k.p22 +
+                  (k.i_offset + in.injected[i]) * k.p20;
+      if (vi >= k.v_thresh) {
+        out.push(i);
+        vi = k.v_reset;
+        ref[i] = k.refractory;
+      }
+      v[i] = vi;
+    }
+  }
+};
+
+}  // namespace engram::neurons

@@ -1,0 +1,84 @@
+// Spike sources: populations whose spikes are given, not integrated.
+#pragma once
+
+#include "engine/neurons/group.hpp"
+#include "engine/random.hpp"
+
+namespace engram::neurons {
+
+// SpikeSourcePoisson: each neuron fires in each step of [start, start + duration) with
+// probability rate·dt — a Bernoulli process per step, the discrete-time Poisson process
+// (Brian2's PoissonGroup). Validation requires rate·dt <= 1; for thousands of inputs per
+// neuron use the PoissonInput stimulus, which draws counts. Draws come from the counter-
+// based stream (seed, poisson_source, population, neuron, step), so they do not depend on
+// who computes them.
+struct SpikeSourcePoisson {
+  static constexpr std::array<ParamSpec, 3> parameters{{
+      {"rate", "Hz", 1.0, 0.0, inf, false, "mean firing rate"},
+      {"start", "ms", 0.0, 0.0, inf, false, "time of the first possible spike"},
+      {"duration", "ms", 1e10, 0.0, inf, false, "length of the firing period"},
+  }};
+  static constexpr std::array<StateSpec, 0> state{};
+
+  struct Runtime {
+    double probability;
+    Step first, last;  // [first, last)
+    std::uint64_t seed;
+    std::uint32_t population;
+    Runtime(std::uint64_t, const std::vector<double>& p, const GroupContext& c)
+        : probability(p[0] * c.dt * 1e-3), seed(c.seed), population(c.population) {
+      first = static_cast<Step>(std::llround(p[1] / c.dt));
+      const double stop = std::min((p[1] + p[2]) / c.dt, 9.0e18);
+      last = static_cast<Step>(std::llround(stop));
+    }
+  };
+
+  static void update(Runtime& k, Columns<0>&, const StepInput& in, std::uint32_t begin,
+                     std::uint32_t end, SpikeOut& out) {
+    if (in.step < k.first || in.step >= k.last || k.probability <= 0.0) return;
+    for (std::uint32_t i = begin; i < end; ++i) {
+      Stream stream(k.seed, Purpose::poisson_source, k.population, i,
+                    static_cast<std::uint32_t>(in.step));
+      if (stream.uniform() < k.probability) out.push(i);
+    }
+  }
+};
+
+// SpikeSourceArray: each neuron fires at its listed times (rounded to the nearest step).
+struct SpikeSourceArray {
+  static constexpr std::array<ParamSpec, 0> parameters{};
+  static constexpr std::array<StateSpec, 0> state{};
+
+  struct Runtime {
+    // Per neuron, its spike steps (sorted, unique) as a CSR table, and a cursor.
+    std::vector<std::uint64_t> offsets;
+    std::vector<Step> steps;
+    std::vector<std::uint64_t> cursor;
+    Runtime(std::uint64_t n, const std::vector<double>&, const GroupContext& c)
+        : offsets(n + 1, 0), cursor(n, 0) {
+      const bool shared = c.spike_steps.size() == 1 && n != 1;
+      for (std::uint64_t i = 0; i < n; ++i) {
+        const auto& list = c.spike_steps.empty() ? empty_ : c.spike_steps[shared ? 0 : i];
+        offsets[i + 1] = offsets[i] + list.size();
+        steps.insert(steps.end(), list.begin(), list.end());
+        cursor[i] = offsets[i];
+      }
+    }
+    static inline const std::vector<Step> empty_{};
+  };
+
+  static void update(Runtime& k, Columns<0>&, const StepInput& in, std::uint32_t begin,
+                     std::uint32_t end, SpikeOut& out) {
+    for (std::uint32_t i = begin; i < end; ++i) {
+      std::uint64_t& c = k.cursor[i];
+      const std::uint64_t stop = k.offsets[i + 1];
+      while (c < stop && k.steps[c] < in.step) ++c;  // times before the run started
+      if (c < stop && k.steps[c] == in.step) {
+        out.push(i);
+        ++c;
+      }
+    }
+  }
+};
+
+}  // namespace engram::neurons

@@ -1,0 +1,199 @@
+// The pieces of one simulation step, shared by every backend. Each works on one partition
+// (a neuron range of the target population, or the synapse table of one partition), so a
+// backend may run partitions on different threads without any two writing the same memory.
+//
+// Schedule of step t for a population (DESIGN.md §2): stimuli set the injected currents and
+// add Poisson input to the ring slot of t; the kernel adds the slot of t to the synaptic
+// state, advances every neuron and emits spikes; spikes reach STDP histories. Then every
+// spike of t is delivered into the ring slots of t + delay, in canonical order (projection,
+// presynaptic id, synapse).
+#pragma once
+
+#include <algorithm>
+#include <cmath>
+#include <span>
+
+#include "engine/random.hpp"
+#include "engine/runtime.hpp"
+
+namespace engram {
+
+// Stimuli of step t for neurons [r.begin, r.end) of population `pop`.
+inline void apply_stimuli(Runtime& rt, std::uint32_t pop, Step t, Range r) {
+  PopulationRuntime& p = rt.populations[pop];
+  if (!p.current_changes.empty() &&
+      std::binary_search(p.current_changes.begin(), p.current_changes.end(), t)) {
+    for (std::uint32_t i = r.begin; i < r.end; ++i) {
+      double total = 0.0;
+      for (const auto& c : p.currents)
+        if (i >= c.target.begin && i < c.target.end) total += c.at(t);
+      p.injected[i] = total;
+    }
+  }
+  for (const PoissonDrive& d : p.poisson_inputs) {
+    double* slot = p.ring.at(t, d.receptor);
+    const std::uint32_t b = std::max(r.begin, d.target.begin), e = std::min(r.end, d.target.end);
+    for (std::uint32_t i = b; i < e; ++i) {
+      Stream stream(rt.seed, Purpose::poisson_input, d.stream, i, static_cast<std::uint32_t>(t));
+      const std::uint32_t k = stream.poisson(d.mean_per_step);
+      if (k) slot[i] += k * d.weight;
+    }
+  }
+}
+
+// Advances neurons [r.begin, r.end) of `pop` through step t; returns the number of spikes
+// written to `ids` (ascending).
+inline std::uint32_t update_population(Runtime& rt, std::uint32_t pop, Step t, Range r,
+                                       std::uint32_t* ids) {
+  PopulationRuntime& p = rt.populations[pop];
+  apply_stimuli(rt, pop, t, r);
+  StepInput in;
+  in.step = t;
+  in.exc = p.ring.at(t, Receptor::excitatory);
+  in.inh = p.ring.at(t, Receptor::inhibitory);
+  in.injected = p.injected.data();
+  SpikeOut out{ids, 0};
+  p.group->update(in, r.begin, r.end, out);
+  return out.count;
+}
+
+// Appends the spikes of step t of population `pop` (neurons owned by the caller) to the
+// postsynaptic histories of the STDP projections into it.
+inline void record_post_spikes(Runtime& rt, std::uint32_t pop, Step t,
+                               std::span<const std::uint32_t> ids) {
+  for (std::uint32_t j : rt.plastic_in[pop]) {
+    ProjectionRuntime& pr = rt.projections[j];
+    StdpRuntime& s = *pr.stdp;
+    const double tau_minus = s.spec.timing.tau_minus;
+    for (std::uint32_t id : ids) {
+      if (id < pr.post_range.begin || id >= pr.post_range.end) continue;
+      const std::uint64_t cap = StdpRuntime::capacity;
+      std::uint64_t& count = s.post_count[id];
+      const std::uint64_t last = id * cap + (count - 1) % cap;
+      const double o = s.post_trace[last] *
+                           std::exp(-static_cast<double>(t - s.post_step[last]) * s.dt / tau_minus) +
+                       1.0;
+      const std::uint64_t next = id * cap + count % cap;
+      s.post_step[next] = t;
+      s.post_trace[next] = o;
+      ++count;
+    }
+  }
+}
+
+// The presynaptic ids of `ids` that fall in `range`, as a subspan (ids are ascending).
+inline std::span<const std::uint32_t> within(std::span<const std::uint32_t> ids, Range range) {
+  const auto b = std::lower_bound(ids.begin(), ids.end(), range.begin);
+  const auto e = std::lower_bound(b, ids.end(), range.end);
+  return {b, e};
+}
+
+// The weight change of one plastic synapse whose presynaptic neuron spikes at step t
+// (shared/models/ca3_cam.md, "STDP"): potentiation for each post spike seen since the last
+// presynaptic spike, in time order, then depression from the latest post spike seen; the
+// weight is clamped after each event. Returns the new weight.
+inline double stdp_update(const StdpRuntime& s, double w, std::uint32_t post, Step t, Step d,
+                          Step last_pre, double r_last, std::uint64_t& overflows) {
+  const SpikePairRule& rule = s.spec.timing;
+  const WeightDependence& dep = s.spec.weight_dependence;
+  const bool additive = dep.kind == WeightDependence::Kind::additive;
+  const std::uint64_t cap = StdpRuntime::capacity;
+  const std::uint64_t count = s.post_count[post];
+  const std::uint64_t oldest = count > cap ? count - cap : 0;
+  const Step* steps = &s.post_step[post * cap];
+  const double* traces = &s.post_trace[post * cap];
+  // Newest history entry seen by the synapse: step <= t - d.
+  std::uint64_t newest = count;  // one past
+  while (newest > oldest && steps[(newest - 1) % cap] > t - d) --newest;
+  if (newest == oldest) return w;  // nothing seen yet (only possible after a wrap)
+  // First entry after the previous presynaptic spike: step > last_pre - d.
+  std::uint64_t first = newest;
+  while (first > oldest && steps[(first - 1) % cap] > last_pre - d) --first;
+  if (first == oldest && oldest > 0) ++overflows;  // older entries may have been lost
+  if (r_last > 0.0) {
+    for (std::uint64_t k = std::max<std::uint64_t>(first, 1); k < newest; ++k) {
+      const double delta = static_cast<double>(steps[k % cap] + d - last_pre) * s.dt;
+      const double x = r_last * std::exp(-delta / rule.tau_plus);
+      w += additive ? rule.A_plus * x : rule.A_plus * (dep.w_max - w) * x;
+      w = std::min(w, dep.w_max);
+    }
+  }
+  const std::uint64_t latest = newest - 1;
+  if (latest >= 1) {  // a real post spike, not the placeholder
+    const double delta = static_cast<double>(t - (steps[latest % cap] + d)) * s.dt;
+    const double y = traces[latest % cap] * std::exp(-delta / rule.tau_minus);
+    w -= additive ? rule.A_minus * y : rule.A_minus * (w - dep.w_min) * y;
+    w = std::max(w, dep.w_min);
+  }
+  return w;
+}
+
+// Delivers the spikes `ids` of step t of the projection's presynaptic population through
+// the synapse table of partition `part`.
+inline void deliver(Runtime& rt, std::uint32_t projection, std::uint32_t part, Step t,
+                    std::span<const std::uint32_t> ids) {
+  ProjectionRuntime& pr = rt.projections[projection];
+  const auto pre = within(ids, pr.pre_range);
+  if (pre.empty()) return;
+  SynapseTable& table = pr.tables[part];
+  InputRing& ring = rt.populations[pr.post].ring;
+  const std::uint64_t* offsets = table.offsets.data();
+  const std::uint32_t* targets = table.targets.data();
+  const std::uint32_t base = pr.pre_range.begin;
+  const std::uint32_t mask = pr.target_mask, shift = pr.delay_shift;
+
+  if (pr.stdp) {
+    StdpRuntime& s = *pr.stdp;
+    double* weights = table.plastic.data();
+    Step* last = s.pre_step[part].data();
+    double* trace = s.pre_trace[part].data();
+    for (std::uint32_t id : pre) {
+      const std::uint32_t row = id - base;
+      const Step last_pre = last[row];
+      const double r_last = trace[row];
+      for (std::uint64_t k = offsets[row]; k < offsets[row + 1]; ++k) {
+        const std::uint32_t word = targets[k];
+        const Step d = pr.min_delay + (shift == 32 ? 0 : (word >> shift));
+        const std::uint32_t target = word & mask;
+        const double w =
+            stdp_update(s, weights[k], target, t, d, last_pre, r_last, s.overflows[part]);
+        weights[k] = w;
+        ring.at(t + d, pr.receptor)[target] += w;
+      }
+      trace[row] = r_last * std::exp(-static_cast<double>(t - last_pre) * s.dt /
+                                     s.spec.timing.tau_plus) +
+                   1.0;
+      last[row] = t;
+    }
+    return;
+  }
+
+  const float* weights = table.weights.data();
+  if (shift == 32) {
+    double* slot = ring.at(t + pr.min_delay, pr.receptor);
+    for (std::uint32_t id : pre) {
+      const std::uint32_t row = id - base;
+      const std::uint64_t end = offsets[row + 1];
+      for (std::uint64_t k = offsets[row]; k < end; ++k) slot[targets[k]] += weights[k];
+    }
+    return;
+  }
+  for (std::uint32_t id : pre) {
+    const std::uint32_t row = id - base;
+    for (std::uint64_t k = offsets[row]; k < offsets[row + 1]; ++k) {
+      const std::uint32_t word = targets[k];
+      ring.at(t + pr.min_delay + (word >> shift), pr.receptor)[word & mask] += weights[k];
+    }
+  }
+}
+
+// Copies the recorded values of `rec` for neurons in [r.begin, r.end) into `out` (indexed
+// like rec.neurons).
+inline void sample(Runtime& rt, const RecordingRuntime& rec, Range r, double* out) {
+  std::span<double> column = rt.populations[rec.population].group->column(rec.variable);
+  const auto b = std::lower_bound(rec.neurons.begin(), rec.neurons.end(), r.begin);
+  const auto e = std::lower_bound(b, rec.neurons.end(), r.end);
+  for (auto it = b; it != e; ++it) out[it - rec.neurons.begin()] = column[*it];
+}
+
+}  // namespace engram

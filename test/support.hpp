@@ -1,0 +1,48 @@
+// Helpers shared by the tests: run a network and keep what it reports in memory.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "engine/backend.hpp"
+#include "engine/network.hpp"
+
+namespace engram::test {
+
+// Keeps every reported spike and sample.
+struct MemoryObserver : Observer {
+  RecordingPlan plan;
+  // [population] -> (step, id) in report order
+  std::vector<std::vector<std::pair<Step, std::uint32_t>>> spikes_by_population;
+  // [variable] -> samples, one vector per reported step
+  std::vector<std::vector<std::vector<double>>> samples_by_variable;
+  std::vector<std::vector<Step>> sample_steps;
+
+  void begin(const RecordingPlan& p) override {
+    plan = p;
+    spikes_by_population.assign(p.population_names.size(), {});
+    samples_by_variable.assign(p.variables.size(), {});
+    sample_steps.assign(p.variables.size(), {});
+  }
+  void spikes(Step step, std::uint32_t population, std::span<const std::uint32_t> ids) override {
+    for (auto id : ids) spikes_by_population[population].emplace_back(step, id);
+  }
+  void samples(Step step, std::uint32_t index, std::span<const double> values) override {
+    samples_by_variable[index].emplace_back(values.begin(), values.end());
+    sample_steps[index].push_back(step);
+  }
+  // Spikes of the named population.
+  const std::vector<std::pair<Step, std::uint32_t>>& of(const std::string& name) const;
+  // A checksum of every spike (FNV-1a over population, step, id), order-sensitive.
+  std::uint64_t checksum() const;
+  std::uint64_t total() const;
+};
+
+// Runs `spec` for `steps` (default: its duration) on the given backend and returns what it
+// reported.
+MemoryObserver simulate(const NetworkSpec& spec, const std::string& backend = "serial",
+                        unsigned threads = 1, Step steps = -1);
+
+}  // namespace engram::test
