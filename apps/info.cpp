@@ -18,7 +18,7 @@ Command add_info(CLI::App& app) {
     fmt::print("{}: SONATA spikes{}\n", *path,
                reader.complete() ? "" : " — INCOMPLETE (the run did not finish)");
     if (const auto dt = reader.dt()) fmt::print("dt {} ms", *dt);
-    if (duration) fmt::print(", {} ms simulated", *duration);
+    if (duration) fmt::print(", {:g} ms simulated", *duration);
     fmt::print("\n\n{:<20} {:>10} {:>12} {:>22} {:>11}\n", "population", "neurons", "spikes",
                "time range (ms)", "rate (Hz)");
     for (const std::string& name : reader.populations()) {
@@ -26,8 +26,9 @@ Command add_info(CLI::App& app) {
       const auto size = reader.population_size(name);
       std::string range = "-";
       if (!spikes.timestamps.empty()) {
-        const auto [lo, hi] = std::minmax_element(spikes.timestamps.begin(), spikes.timestamps.end());
-        range = fmt::format("{} – {}", *lo, *hi);
+        const auto [lo, hi] =
+            std::minmax_element(spikes.timestamps.begin(), spikes.timestamps.end());
+        range = fmt::format("{:g} – {:g}", *lo, *hi);
       }
       std::string rate = "-";
       if (size && duration && *duration > 0)

@@ -29,7 +29,9 @@ int main(int argc, char** argv) {
   try {
     for (CLI::App* sub : app.get_subcommands()) return commands.at(sub)();
   } catch (const engram::InputError& e) {
-    fmt::print(stderr, "error: {}\n", e.what());
+    for (const auto& d : e.diagnostics())
+      fmt::print(stderr, "error: {}: {}\n", d.pointer.empty() ? "/" : d.pointer, d.message);
+    if (e.diagnostics().size() > 1) fmt::print(stderr, "{} errors\n", e.diagnostics().size());
     return 2;
   } catch (const engram::IoError& e) {
     fmt::print(stderr, "error: {}\n", e.what());

@@ -73,7 +73,8 @@ Command add_run(CLI::App& app) {
   auto o = std::make_shared<Options>();
   app.add_option("network", o->network, "network description (JSON)")->required();
   app.add_option("-o,--output", o->output, "spike file to write (default: <network>.h5)");
-  app.add_option("--backend", o->backend, "serial or threads")->check(CLI::IsMember({"serial", "threads"}));
+  app.add_option("--backend", o->backend, "serial or threads")
+      ->check(CLI::IsMember({"serial", "threads"}));
   app.add_option("--threads", o->threads, "threads of the threads backend (default: all cores)")
       ->check(CLI::Range(1u, 1024u));
   app.add_option("--duration", o->duration, "simulated time in ms (default: the network's)")
@@ -123,7 +124,8 @@ Command add_run(CLI::App& app) {
                backend->name() == "threads" ? fmt::format(" ({} threads)", rt.partitions) : "",
                rt.dt, simulated_ms, total);
     fmt::print("time        build {:.3f} s, simulation {:.3f} s, real-time factor {:.3f}\n",
-               build_seconds, run_seconds, simulated_ms > 0 ? run_seconds / (simulated_ms * 1e-3) : 0.0);
+               build_seconds, run_seconds,
+               simulated_ms > 0 ? run_seconds / (simulated_ms * 1e-3) : 0.0);
     fmt::print("\n{:<20} {:>10} {:>12} {:>11}\n", "population", "neurons", "spikes", "rate (Hz)");
     std::uint64_t all = 0;
     for (std::size_t p = 0; p < rt.populations.size(); ++p) {
@@ -136,9 +138,10 @@ Command add_run(CLI::App& app) {
     }
     fmt::print("{:<20} {:>10} {:>12}\n", "total", thousands(rt.neuron_count()), thousands(all));
     if (const auto lost = backend->stdp_history_overflows())
-      fmt::print("warning: {} STDP potentiation evaluations found the postsynaptic history "
-                 "ring full; older post spikes may have been missed\n",
-                 lost);
+      fmt::print(
+          "warning: {} STDP potentiation evaluations found the postsynaptic history "
+          "ring full; older post spikes may have been missed\n",
+          lost);
     fmt::print("\nspikes written to {}\n", output);
     return 0;
   };
@@ -154,10 +157,11 @@ Command add_validate(CLI::App& app) {
     const double synapses =
         static_cast<double>(estimate_memory(spec));  // bytes; synapse count estimate below
     (void)synapses;
-    fmt::print("ok: {}: {} populations, {} neurons, {} projections, {} stimuli; about {:.1f} MiB "
-               "when compiled\n",
-               spec.name, spec.populations.size(), thousands(neurons), spec.projections.size(),
-               spec.stimuli.size(), static_cast<double>(estimate_memory(spec)) / (1 << 20));
+    fmt::print(
+        "ok: {}: {} populations, {} neurons, {} projections, {} stimuli; about {:.1f} MiB "
+        "when compiled\n",
+        spec.name, spec.populations.size(), thousands(neurons), spec.projections.size(),
+        spec.stimuli.size(), static_cast<double>(estimate_memory(spec)) / (1 << 20));
     return 0;
   };
 }

@@ -67,8 +67,10 @@ class SerialBackend final : public Backend {
         record_post_spikes(rt, p, t, {spikes_[p].data(), counts_[p]});
       }
       for (std::uint32_t p = 0; p < n_pops; ++p)
-        for (std::uint32_t j : rt.outgoing[p]) deliver(rt, j, 0, t, {spikes_[p].data(), counts_[p]});
-      for (std::uint32_t p = 0; p < n_pops; ++p) report_spikes(t, p, {spikes_[p].data(), counts_[p]});
+        for (std::uint32_t j : rt.outgoing[p])
+          deliver(rt, j, 0, t, {spikes_[p].data(), counts_[p]});
+      for (std::uint32_t p = 0; p < n_pops; ++p)
+        report_spikes(t, p, {spikes_[p].data(), counts_[p]});
       for (std::uint32_t v = 0; v < rt.recordings.size(); ++v) {
         const RecordingRuntime& rec = rt.recordings[v];
         if (t % rec.interval != 0) continue;
@@ -127,7 +129,8 @@ class ThreadsBackend final : public Backend {
                 const Step t = t0 + s;
                 for (std::uint32_t p = 0; p < n_pops; ++p) {
                   const Range r = partition_range(rt.populations[p].size, q, parts_);
-                  std::uint32_t* ids = spikes_[q][p].data() + static_cast<std::size_t>(s) * r.size();
+                  std::uint32_t* ids =
+                      spikes_[q][p].data() + static_cast<std::size_t>(s) * r.size();
                   const std::uint32_t n = update_population(rt, p, t, r, ids);
                   counts_[q][p * interval_ + s] = n;
                   record_post_spikes(rt, p, t, {ids, n});
@@ -176,8 +179,7 @@ class ThreadsBackend final : public Backend {
 
  private:
   std::span<const std::uint32_t> spikes_of(std::uint32_t part, std::uint32_t pop, Step s) const {
-    const std::size_t width =
-        partition_range(runtime_->populations[pop].size, part, parts_).size();
+    const std::size_t width = partition_range(runtime_->populations[pop].size, part, parts_).size();
     return {spikes_[part][pop].data() + static_cast<std::size_t>(s) * width,
             counts_[part][pop * interval_ + s]};
   }
@@ -198,8 +200,7 @@ std::unique_ptr<Backend> make_serial_backend(std::unique_ptr<Runtime> runtime) {
   return std::make_unique<SerialBackend>(std::move(runtime));
 }
 
-std::unique_ptr<Backend> make_threads_backend(std::unique_ptr<Runtime> runtime,
-                                              unsigned threads) {
+std::unique_ptr<Backend> make_threads_backend(std::unique_ptr<Runtime> runtime, unsigned threads) {
   return std::make_unique<ThreadsBackend>(std::move(runtime), threads);
 }
 
@@ -212,9 +213,9 @@ std::unique_ptr<Backend> make_cpu_backend(const NetworkSpec& spec, const Backend
     co.partitions = threads;
     return make_threads_backend(compile(spec, co), threads);
   }
-  throw InputError("/backend", fmt::format("found \"{}\", expected serial or threads{}",
-                                           options.kind,
-                                           did_you_mean(options.kind, {"serial", "threads"})));
+  throw InputError("/backend",
+                   fmt::format("found \"{}\", expected serial or threads{}", options.kind,
+                               did_you_mean(options.kind, {"serial", "threads"})));
 }
 
 }  // namespace engram

@@ -74,45 +74,6 @@ void build_population(const NetworkSpec& spec, std::uint32_t index, PopulationRu
   }
 }
 
-struct DelayRange {
-  Step min = 1, max = 1;
-};
-
-DelayRange delay_range(const ProjectionSpec& pr, double dt) {
-  DelayRange r;
-  r.min = std::max<Step>(1, steps_of(pr.synapse.delay.min(), dt));
-  r.max = std::max<Step>(1, steps_of(pr.synapse.delay.max(), dt));
-  if (const auto* list = std::get_if<FromList>(&pr.connector)) {
-    if (!list->connections.empty() && pr.synapse.delay.is_constant()) {
-      // The default delay counts only if some entry uses it.
-      bool uses_default = false;
-      Step lo = std::numeric_limits<Step>::max(), hi = 1;
-      for (const auto& e : list->connections) {
-        if (!e.delay) {
-          uses_default = true;
-          continue;
-        }
-        const Step d = std::max<Step>(1, steps_of(*e.delay, dt));
-        lo = std::min(lo, d);
-        hi = std::max(hi, d);
-      }
-      if (uses_default) {
-        lo = std::min(lo, r.min);
-        hi = std::max(hi, r.max);
-      }
-      r = {lo, hi};
-    } else {
-      for (const auto& e : list->connections)
-        if (e.delay) {
-          const Step d = std::max<Step>(1, steps_of(*e.delay, dt));
-          r.min = std::min(r.min, d);
-          r.max = std::max(r.max, d);
-        }
-    }
-  }
-  return r;
-}
-
 void build_projection(const NetworkSpec& spec, std::uint32_t index, Runtime& rt,
                       ConnectorScratch& scratch) {
   const ProjectionSpec& pr = spec.projections[index];
@@ -133,7 +94,7 @@ void build_projection(const NetworkSpec& spec, std::uint32_t index, Runtime& rt,
   out.post_range = {static_cast<std::uint32_t>(pr.post.begin),
                     static_cast<std::uint32_t>(pr.post.end.value_or(post_size))};
   out.receptor = pr.synapse.receptor;
-  const DelayRange delays = delay_range(pr, spec.dt);
+  const DelaySteps delays = delay_steps(pr, spec.dt);
   out.min_delay = delays.min;
   out.max_delay = delays.max;
   const auto span = static_cast<std::uint64_t>(delays.max - delays.min);
@@ -164,19 +125,26 @@ void build_projection(const NetworkSpec& spec, std::uint32_t index, Runtime& rt,
       scratch);
   std::vector<std::vector<std::uint64_t>> cursor(parts);
   const bool plastic = pr.synapse.stdp.has_value();
+  // A static projection whose synapses all share one weight stores it once.
+  const auto* list = std::get_if<FromList>(&pr.connector);
+  out.uniform_weight =
+      !plastic && pr.synapse.weight.is_constant() &&
+      (!list || std::none_of(list->connections.begin(), list->connections.end(),
+                             [](const FromList::Connection& c) { return c.weight.has_value(); }));
+  out.weight = static_cast<float>(pr.synapse.weight.a);
   for (std::uint32_t p = 0; p < parts; ++p) {
     auto& t = out.tables[p];
     std::partial_sum(t.offsets.begin(), t.offsets.end(), t.offsets.begin());
     t.targets.resize(t.offsets.back());
     if (plastic)
       t.plastic.resize(t.offsets.back());
-    else
+    else if (!out.uniform_weight)
       t.weights.resize(t.offsets.back());
     cursor[p].assign(t.offsets.begin(), t.offsets.end() - 1);
   }
   // Pass 2: regenerate the same connections and fill the rows.
   const Value& weight = pr.synapse.weight;
-  const Value& delay = pr.synapse.delay;
+  const Value delay = pr.synapse.delay.value_or(Value::constant(spec.dt));
   for_each_connection(
       pr.connector, context,
       [&](std::uint64_t pre, std::uint64_t post, std::uint32_t j, const FromList::Connection* e) {
@@ -200,11 +168,11 @@ void build_projection(const NetworkSpec& spec, std::uint32_t index, Runtime& rt,
         auto& t = out.tables[p];
         const std::uint64_t slot = cursor[p][pre]++;
         const auto offset = static_cast<std::uint32_t>(d - delays.min);
-        t.targets[slot] = static_cast<std::uint32_t>(target) |
-                          (delay_bits == 0 ? 0u : offset << out.delay_shift);
+        t.targets[slot] =
+            static_cast<std::uint32_t>(target) | (delay_bits == 0 ? 0u : offset << out.delay_shift);
         if (plastic)
           t.plastic[slot] = w;
-        else
+        else if (!out.uniform_weight)
           t.weights[slot] = static_cast<float>(w);
       },
       scratch);
@@ -299,6 +267,29 @@ void build_recordings(const NetworkSpec& spec, Runtime& rt) {
 
 }  // namespace
 
+DelaySteps delay_steps(const ProjectionSpec& pr, double dt) {
+  const Value delay = pr.synapse.delay.value_or(Value::constant(dt));
+  auto steps = [dt](double ms) { return std::max<Step>(1, steps_of(ms, dt)); };
+  DelaySteps r{steps(delay.min()), steps(delay.max())};
+  if (const auto* list = std::get_if<FromList>(&pr.connector); list && !list->connections.empty()) {
+    // The default delay counts only if some connection uses it.
+    const bool uses_default = std::any_of(list->connections.begin(), list->connections.end(),
+                                          [](const FromList::Connection& c) { return !c.delay; });
+    if (!uses_default) r = {std::numeric_limits<Step>::max(), 1};
+    for (const auto& c : list->connections)
+      if (c.delay) {
+        r.min = std::min(r.min, steps(*c.delay));
+        r.max = std::max(r.max, steps(*c.delay));
+      }
+  }
+  return r;
+}
+
+Step ring_slots(Step max_incoming_delay, Step min_delay) {
+  return static_cast<Step>(
+      std::bit_ceil(static_cast<std::uint64_t>(max_incoming_delay + min_delay + 1)));
+}
+
 std::unique_ptr<Runtime> compile(const NetworkSpec& spec, const CompileOptions& options) {
   std::vector<Diagnostic> problems = validate(spec);
   if (problems.empty() && options.memory_limit > 0 && estimate_memory(spec) > options.memory_limit)
@@ -334,9 +325,7 @@ std::unique_ptr<Runtime> compile(const NetworkSpec& spec, const CompileOptions& 
   rt->min_delay = spec.projections.empty() ? 1 : min_delay;
   for (std::uint32_t i = 0; i < rt->populations.size(); ++i) {
     PopulationRuntime& p = rt->populations[i];
-    // Live slots at any time: the current step and up to max delay ahead, plus the steps of
-    // one exchange interval whose spikes are delivered together.
-    const auto slots = std::bit_ceil(static_cast<std::uint64_t>(max_in[i] + rt->min_delay + 1));
+    const auto slots = static_cast<std::uint64_t>(ring_slots(max_in[i], rt->min_delay));
     p.ring.neurons = p.size;
     p.ring.mask = static_cast<std::uint32_t>(slots - 1);
     p.ring.data.assign(slots * 2 * p.size, 0.0);

@@ -31,4 +31,16 @@ std::uint64_t estimate_memory(const NetworkSpec& spec);
 // Number of steps in `ms` at step `dt` (rounded to the nearest step).
 Step steps_of(double ms, double dt);
 
+// The shortest and longest delay of a projection in steps, over its default delay (or
+// distribution) and any per-connection delays of a FromList; at least one step each.
+struct DelaySteps {
+  Step min = 1, max = 1;
+};
+DelaySteps delay_steps(const ProjectionSpec& projection, double dt);
+
+// Slots of a population's input ring: the current step and up to its longest incoming
+// delay ahead, plus the steps of one exchange interval (min_delay) whose spikes are
+// delivered together by the threads backend.
+Step ring_slots(Step max_incoming_delay, Step min_delay);
+
 }  // namespace engram

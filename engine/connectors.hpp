@@ -75,7 +75,8 @@ void for_each_connection(const Connector& connector, const ConnectorContext& c, 
             Stream stream(c.seed, Purpose::connectivity, c.projection,
                           static_cast<std::uint32_t>(post), 1);
             std::uint64_t self = ~std::uint64_t{0};
-            if (!k.allow_self_connections && c.same_population && post + c.post_offset >= c.pre_offset &&
+            if (!k.allow_self_connections && c.same_population &&
+                post + c.post_offset >= c.pre_offset &&
                 post + c.post_offset - c.pre_offset < c.n_pre)
               self = post + c.post_offset - c.pre_offset;
             const std::uint64_t pool = c.n_pre - (self != ~std::uint64_t{0} ? 1 : 0);
@@ -83,7 +84,8 @@ void for_each_connection(const Connector& connector, const ConnectorContext& c, 
             auto& chosen = scratch.chosen;
             chosen.clear();
             if (k.with_replacement) {
-              for (std::uint64_t m = 0; m < k.n; ++m) chosen.push_back(candidate(stream.below(pool)));
+              for (std::uint64_t m = 0; m < k.n; ++m)
+                chosen.push_back(candidate(stream.below(pool)));
             } else {
               // Floyd's algorithm: k distinct values of [0, pool) with k draws.
               scratch.bits.resize((pool + 63) / 64);

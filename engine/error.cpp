@@ -58,6 +58,19 @@ std::string did_you_mean(std::string_view name, const std::vector<std::string>& 
   return nearest.empty() ? std::string() : " (did you mean \"" + nearest + "\"?)";
 }
 
+std::string pointer_token(std::string_view key) {
+  std::string out;
+  for (char c : key) {
+    if (c == '~')
+      out += "~0";
+    else if (c == '/')
+      out += "~1";
+    else
+      out += c;
+  }
+  return out;
+}
+
 std::string format_diagnostics(const std::vector<Diagnostic>& diagnostics) {
   std::string out;
   for (const auto& d : diagnostics) {

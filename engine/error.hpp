@@ -63,6 +63,9 @@ std::string nearest_name(std::string_view name, const std::vector<std::string>& 
 // " (did you mean "x"?)" or "" — appended to messages about unknown names.
 std::string did_you_mean(std::string_view name, const std::vector<std::string>& candidates);
 
+// A key escaped as one JSON-pointer token ("~" -> "~0", "/" -> "~1").
+std::string pointer_token(std::string_view key);
+
 // Formats "pointer: message" lines, one per diagnostic.
 std::string format_diagnostics(const std::vector<Diagnostic>& diagnostics);
 

@@ -33,20 +33,20 @@ struct PopulationSlice {
 
 struct RecordSpec {
   bool spikes = true;
-  std::vector<std::string> variables;     // state columns such as "v", "gsyn_exc"
+  std::vector<std::string> variables;                 // state columns such as "v", "gsyn_exc"
   std::optional<std::vector<std::uint64_t>> neurons;  // nullopt: every neuron
-  std::optional<double> interval;         // ms; nullopt: every step
+  std::optional<double> interval;                     // ms; nullopt: every step
 };
 
 struct PopulationSpec {
   std::string name;
   std::uint64_t size = 0;
-  std::string model;                            // PyNN name, e.g. "IF_curr_exp"
-  std::map<std::string, Value> parameters;      // missing ones take the model's defaults
-  std::map<std::string, Value> initial;         // initial values of state columns
-  std::string integration = "exact";            // "exact" or "spinnaker" (IF_curr_exp)
-  std::vector<std::vector<double>> spike_times; // SpikeSourceArray, ms: one list per neuron,
-                                                // or a single list shared by all neurons
+  std::string model;                             // PyNN name, e.g. "IF_curr_exp"
+  std::map<std::string, Value> parameters;       // missing ones take the model's defaults
+  std::map<std::string, Value> initial;          // initial values of state columns
+  std::string integration = "exact";             // "exact" or "spinnaker" (IF_curr_exp)
+  std::vector<std::vector<double>> spike_times;  // SpikeSourceArray, ms: one list per neuron,
+                                                 // or a single list shared by all neurons
   RecordSpec record;
 };
 
@@ -78,7 +78,7 @@ struct SpikePairRule {
   double tau_plus = 20.0;   // ms
   double tau_minus = 20.0;  // ms
   double A_plus = 0.01;     // weight units (nA or µS), used as given
-  double A_minus = 0.012;
+  double A_minus = 0.01;
 };
 struct WeightDependence {
   enum class Kind { additive, multiplicative };
@@ -93,9 +93,9 @@ struct StdpSpec {
 
 struct SynapseSpec {
   Value weight = Value::constant(0.0);  // nA (current-based) or µS (conductance-based)
-  Value delay = Value::constant(1.0);   // ms
+  std::optional<Value> delay;           // ms; nullopt: dt, the shortest delay (PyNN's default)
   Receptor receptor = Receptor::excitatory;
-  std::optional<StdpSpec> stdp;         // nullopt: static synapse
+  std::optional<StdpSpec> stdp;  // nullopt: static synapse
 };
 
 struct ProjectionSpec {
@@ -133,8 +133,8 @@ struct StimulusSpec {
 
 struct NetworkSpec {
   std::string name = "network";
-  double dt = 0.1;          // ms
-  double duration = 1000.0; // ms, the default length of a run
+  double dt = 0.1;           // ms
+  double duration = 1000.0;  // ms, the default length of a run
   std::uint64_t seed = 1;
   std::vector<PopulationSpec> populations;
   std::vector<ProjectionSpec> projections;

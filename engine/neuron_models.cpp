@@ -1,7 +1,7 @@
 // The list of neuron models. Adding a model = one header in engine/neurons/ and one entry
 // here.
-#include <array>
 #include <fmt/format.h>
+#include <array>
 
 #include "engine/neuron_model.hpp"
 #include "engine/neurons/adex.hpp"
@@ -50,12 +50,24 @@ ModelInfo info(std::string_view name, std::string_view summary, bool source, boo
   return m;
 }
 
-struct CurrDelta : IfCurrDelta { static constexpr std::string_view threshold_name = "v_thresh"; };
-struct CurrExp : IfCurrExp { static constexpr std::string_view threshold_name = "v_thresh"; };
-struct CondExp : IfCondExp { static constexpr std::string_view threshold_name = "v_thresh"; };
-struct CurrAlpha : IfCurrAlpha { static constexpr std::string_view threshold_name = "v_thresh"; };
-struct CondAlpha : IfCondAlpha { static constexpr std::string_view threshold_name = "v_thresh"; };
-struct AdExSpike : AdEx { static constexpr std::string_view threshold_name = "v_spike"; };
+struct CurrDelta : IfCurrDelta {
+  static constexpr std::string_view threshold_name = "v_thresh";
+};
+struct CurrExp : IfCurrExp {
+  static constexpr std::string_view threshold_name = "v_thresh";
+};
+struct CondExp : IfCondExp {
+  static constexpr std::string_view threshold_name = "v_thresh";
+};
+struct CurrAlpha : IfCurrAlpha {
+  static constexpr std::string_view threshold_name = "v_thresh";
+};
+struct CondAlpha : IfCondAlpha {
+  static constexpr std::string_view threshold_name = "v_thresh";
+};
+struct AdExSpike : AdEx {
+  static constexpr std::string_view threshold_name = "v_spike";
+};
 
 const std::vector<ModelInfo>& registry() {
   static const std::vector<ModelInfo> models = [] {
@@ -64,13 +76,11 @@ const std::vector<ModelInfo>& registry() {
                                 "leaky integrate-and-fire, exponential current synapses", false,
                                 false, {"exact", "spinnaker"}));
     m.back().check = &check_reset_below_threshold<CurrExp>;
-    m.push_back(info<IfCurrDelta>("IF_curr_delta",
-                                  "leaky integrate-and-fire, instantaneous (delta) synapses",
-                                  false, false));
+    m.push_back(info<IfCurrDelta>(
+        "IF_curr_delta", "leaky integrate-and-fire, instantaneous (delta) synapses", false, false));
     m.back().check = &check_reset_below_threshold<CurrDelta>;
-    m.push_back(info<IfCondExp>("IF_cond_exp",
-                                "leaky integrate-and-fire, exponential conductance synapses",
-                                false, true));
+    m.push_back(info<IfCondExp>(
+        "IF_cond_exp", "leaky integrate-and-fire, exponential conductance synapses", false, true));
     m.back().check = &check_reset_below_threshold<CondExp>;
     m.push_back(info<IfCurrAlpha>("IF_curr_alpha",
                                   "leaky integrate-and-fire, alpha-function current synapses",
@@ -87,8 +97,8 @@ const std::vector<ModelInfo>& registry() {
                            "conductance synapses",
                            false, true));
     m.back().check = &check_reset_below_threshold<AdExSpike>;
-    m.push_back(info<SpikeSourcePoisson>("SpikeSourcePoisson", "Poisson spike trains", true,
-                                         false));
+    m.push_back(
+        info<SpikeSourcePoisson>("SpikeSourcePoisson", "Poisson spike trains", true, false));
     m.push_back(info<SpikeSourceArray>("SpikeSourceArray", "spikes at given times", true, false));
     return m;
   }();

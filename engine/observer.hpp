@@ -17,18 +17,18 @@ using Step = std::int64_t;
 
 struct RecordedVariable {
   std::uint32_t population = 0;
-  std::string variable;               // state column name, e.g. "v"
-  std::string unit;                   // e.g. "mV"
-  std::vector<std::uint64_t> neurons; // recorded neuron ids, ascending
-  Step interval = 1;                  // steps between samples
+  std::string variable;                // state column name, e.g. "v"
+  std::string unit;                    // e.g. "mV"
+  std::vector<std::uint64_t> neurons;  // recorded neuron ids, ascending
+  Step interval = 1;                   // steps between samples
 };
 
 // Everything a writer needs to lay out its output before the first step.
 struct RecordingPlan {
-  double dt = 0.1;                               // ms
+  double dt = 0.1;  // ms
   std::vector<std::string> population_names;
   std::vector<std::uint64_t> population_sizes;
-  std::vector<bool> record_spikes;               // per population
+  std::vector<bool> record_spikes;  // per population
   std::vector<RecordedVariable> variables;
 };
 

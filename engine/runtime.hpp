@@ -48,9 +48,9 @@ struct InputRing {
 // Injected current of one stimulus over time: amplitude from each change step onwards.
 struct CurrentSchedule {
   Range target;
-  std::vector<Step> steps;        // ascending
-  std::vector<double> amplitudes; // nA, one per step
-  double at(Step s) const;        // amplitude in force at step s (0 before the first change)
+  std::vector<Step> steps;         // ascending
+  std::vector<double> amplitudes;  // nA, one per step
+  double at(Step s) const;         // amplitude in force at step s (0 before the first change)
 };
 
 struct PoissonDrive {
@@ -58,7 +58,7 @@ struct PoissonDrive {
   double mean_per_step = 0.0;  // number · rate · dt
   double weight = 0.0;
   Receptor receptor = Receptor::excitatory;
-  std::uint32_t stream = 0;    // stimulus index, keys the random stream
+  std::uint32_t stream = 0;  // stimulus index, keys the random stream
 };
 
 struct PopulationRuntime {
@@ -67,9 +67,9 @@ struct PopulationRuntime {
   const ModelInfo* model = nullptr;
   std::unique_ptr<NeuronGroup> group;
   InputRing ring;
-  std::vector<double> injected;                 // current stimuli, nA per neuron
+  std::vector<double> injected;  // current stimuli, nA per neuron
   std::vector<CurrentSchedule> currents;
-  std::vector<Step> current_changes;            // sorted union of all schedules' steps
+  std::vector<Step> current_changes;  // sorted union of all schedules' steps
   std::vector<PoissonDrive> poisson_inputs;
   bool record_spikes = true;
 };
@@ -77,12 +77,13 @@ struct PopulationRuntime {
 // Synapses of one projection whose targets one partition owns, stored by presynaptic
 // neuron (CSR). A target word packs the post-population index in the low bits and the
 // delay above the projection's minimum in the high bits (no bits when the delay is
-// constant), so a static synapse costs 8 bytes: one uint32 word and one float weight.
+// constant), so a static synapse costs 8 bytes: one uint32 word and one float weight — or 4
+// when the projection's synapses share one weight, which is then stored once.
 struct SynapseTable {
   std::vector<std::uint64_t> offsets;  // one row per presynaptic neuron of the slice, + 1
   std::vector<std::uint32_t> targets;
-  std::vector<float> weights;          // static synapses
-  std::vector<double> plastic;         // STDP synapses: weight (double keeps the rule exact)
+  std::vector<float> weights;   // static synapses
+  std::vector<double> plastic;  // STDP synapses: weight (double keeps the rule exact)
   std::size_t size() const { return targets.size(); }
 };
 
@@ -94,8 +95,8 @@ struct StdpRuntime {
   // `capacity` spikes with the post trace o after each. Entry 0 of each neuron starts as the
   // placeholder (step 0, o = 0). Written only by the partition that owns the neuron.
   static constexpr std::uint32_t capacity = 64;
-  std::vector<Step> post_step;     // [neuron][capacity]
-  std::vector<double> post_trace;  // [neuron][capacity]
+  std::vector<Step> post_step;            // [neuron][capacity]
+  std::vector<double> post_trace;         // [neuron][capacity]
   std::vector<std::uint64_t> post_count;  // spikes ever pushed, including the placeholder
   // Presynaptic trace per partition (each partition evaluates its own synapses, so each
   // keeps an identical copy): last spike step and trace r after it, per pre neuron.
@@ -112,11 +113,18 @@ struct ProjectionRuntime {
   Receptor receptor = Receptor::excitatory;
   Step min_delay = 1;
   Step max_delay = 1;
-  std::uint32_t delay_shift = 32;   // target >> shift = delay - min_delay (32: constant delay)
+  std::uint32_t delay_shift = 32;  // target >> shift = delay - min_delay (32: constant delay)
+  bool uniform_weight = false;     // static, one weight for all: tables hold no weights
+  float weight = 0.0f;             // that weight
   std::uint32_t target_mask = 0xFFFFFFFFu;
-  std::vector<SynapseTable> tables; // one per partition
+  std::vector<SynapseTable> tables;  // one per partition
   std::unique_ptr<StdpRuntime> stdp;
   std::uint64_t synapse_count() const;
+  // Weight of synapse k of partition `part`'s table.
+  double weight_at(std::uint32_t part, std::uint64_t k) const {
+    const SynapseTable& t = tables[part];
+    return stdp ? t.plastic[k] : uniform_weight ? weight : t.weights[k];
+  }
 };
 
 // A recorded state variable: where to find its values.
@@ -133,10 +141,10 @@ struct Runtime {
   Step default_steps = 0;  // duration / dt
   std::uint64_t seed = 1;
   std::uint32_t partitions = 1;
-  Step min_delay = 1;      // over all projections: the spike-exchange interval of `threads`
+  Step min_delay = 1;  // over all projections: the spike-exchange interval of `threads`
   std::vector<PopulationRuntime> populations;
   std::vector<ProjectionRuntime> projections;
-  std::vector<std::vector<std::uint32_t>> outgoing;  // per population: projection indices
+  std::vector<std::vector<std::uint32_t>> outgoing;    // per population: projection indices
   std::vector<std::vector<std::uint32_t>> plastic_in;  // per population: STDP projections in
   std::vector<RecordingRuntime> recordings;
   RecordingPlan plan;

@@ -58,9 +58,11 @@ inline std::uint32_t update_population(Runtime& rt, std::uint32_t pop, Step t, R
 }
 
 // Appends the spikes of step t of population `pop` (neurons owned by the caller) to the
-// postsynaptic histories of the STDP projections into it.
+// postsynaptic histories of the STDP projections into it. A spike at step 0 coincides with
+// the history's placeholder and, as on SpiNNaker, never pairs: it is not recorded.
 inline void record_post_spikes(Runtime& rt, std::uint32_t pop, Step t,
                                std::span<const std::uint32_t> ids) {
+  if (t == 0) return;
   for (std::uint32_t j : rt.plastic_in[pop]) {
     ProjectionRuntime& pr = rt.projections[j];
     StdpRuntime& s = *pr.stdp;
@@ -70,8 +72,8 @@ inline void record_post_spikes(Runtime& rt, std::uint32_t pop, Step t,
       const std::uint64_t cap = StdpRuntime::capacity;
       std::uint64_t& count = s.post_count[id];
       const std::uint64_t last = id * cap + (count - 1) % cap;
-      const double o = s.post_trace[last] *
-                           std::exp(-static_cast<double>(t - s.post_step[last]) * s.dt / tau_minus) +
+      const double o = s.post_trace[last] * std::exp(-static_cast<double>(t - s.post_step[last]) *
+                                                     s.dt / tau_minus) +
                        1.0;
       const std::uint64_t next = id * cap + count % cap;
       s.post_step[next] = t;
@@ -105,7 +107,10 @@ inline double stdp_update(const StdpRuntime& s, double w, std::uint32_t post, St
   // Newest history entry seen by the synapse: step <= t - d.
   std::uint64_t newest = count;  // one past
   while (newest > oldest && steps[(newest - 1) % cap] > t - d) --newest;
-  if (newest == oldest) return w;  // nothing seen yet (only possible after a wrap)
+  if (newest == oldest) {  // every kept entry is too recent: older ones were overwritten
+    ++overflows;
+    return w;
+  }
   // First entry after the previous presynaptic spike: step > last_pre - d.
   std::uint64_t first = newest;
   while (first > oldest && steps[(first - 1) % cap] > last_pre - d) --first;
@@ -160,14 +165,31 @@ inline void deliver(Runtime& rt, std::uint32_t projection, std::uint32_t part, S
         weights[k] = w;
         ring.at(t + d, pr.receptor)[target] += w;
       }
-      trace[row] = r_last * std::exp(-static_cast<double>(t - last_pre) * s.dt /
-                                     s.spec.timing.tau_plus) +
-                   1.0;
+      trace[row] =
+          r_last * std::exp(-static_cast<double>(t - last_pre) * s.dt / s.spec.timing.tau_plus) +
+          1.0;
       last[row] = t;
     }
     return;
   }
 
+  if (pr.uniform_weight) {
+    const double w = pr.weight;
+    for (std::uint32_t id : pre) {
+      const std::uint32_t row = id - base;
+      const std::uint64_t end = offsets[row + 1];
+      if (shift == 32) {
+        double* slot = ring.at(t + pr.min_delay, pr.receptor);
+        for (std::uint64_t k = offsets[row]; k < end; ++k) slot[targets[k]] += w;
+      } else {
+        for (std::uint64_t k = offsets[row]; k < end; ++k) {
+          const std::uint32_t word = targets[k];
+          ring.at(t + pr.min_delay + (word >> shift), pr.receptor)[word & mask] += w;
+        }
+      }
+    }
+    return;
+  }
   const float* weights = table.weights.data();
   if (shift == 32) {
     double* slot = ring.at(t + pr.min_delay, pr.receptor);

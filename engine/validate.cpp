@@ -17,7 +17,9 @@ namespace {
 constexpr std::uint64_t kMaxNeurons = 0xFFFFFFFFull;  // neuron ids are 32-bit
 constexpr double kMaxDelayMs = 1e5;
 
-std::string fmt_number(double x) { return fmt::format("{}", x); }
+std::string fmt_number(double x) {
+  return fmt::format("{}", x);
+}
 
 std::uint64_t physical_memory() {
   const long pages = sysconf(_SC_PHYS_PAGES);
@@ -25,7 +27,11 @@ std::uint64_t physical_memory() {
   return pages > 0 && page > 0 ? static_cast<std::uint64_t>(pages) * page : (1ull << 34);
 }
 
-std::string gib(double bytes) { return fmt::format("{:.1f} GiB", bytes / (1024.0 * 1024 * 1024)); }
+std::string gib(double bytes) {
+  return fmt::format("{:.1f} GiB", bytes / (1024.0 * 1024 * 1024));
+}
+
+std::vector<std::pair<std::string, double>> memory_items(const NetworkSpec& spec);
 
 class Validator {
  public:
@@ -81,15 +87,15 @@ class Validator {
     switch (v.kind) {
       case Value::Kind::uniform:
         if (!std::isfinite(v.a) || !std::isfinite(v.b) || v.a > v.b) {
-          add(at, fmt::format("found uniform({}, {}), expected finite bounds with low <= high",
-                              v.a, v.b));
+          add(at, fmt::format("found uniform({}, {}), expected finite bounds with low <= high", v.a,
+                              v.b));
           return;
         }
         break;
       case Value::Kind::normal:
         if (!std::isfinite(v.a) || !std::isfinite(v.b) || v.b < 0) {
-          add(at, fmt::format("found normal({}, {}), expected a finite mu and sigma >= 0", v.a,
-                              v.b));
+          add(at,
+              fmt::format("found normal({}, {}), expected a finite mu and sigma >= 0", v.a, v.b));
           return;
         }
         break;
@@ -111,7 +117,8 @@ class Validator {
           return;
         }
         break;
-      case Value::Kind::constant: break;
+      case Value::Kind::constant:
+        break;
     }
     const double lo = v.min(), hi = v.max();
     const bool low = min_exclusive ? !(lo > min) : lo < min;
@@ -127,10 +134,35 @@ class Validator {
     }
   }
 
+  // The unit of weights onto a model: a voltage jump, a conductance or a current.
+  static std::string weight_unit(const ModelInfo* model) {
+    if (!model) return "nA";
+    if (model->name == "Izhikevich" || model->name == "IF_curr_delta") return "mV";
+    return model->conductance_based ? "uS" : "nA";
+  }
+
+  // Delays are whole steps of at least one: every draw must be >= dt (up to rounding).
+  void delay(const std::string& at, const Value& d) {
+    const double tolerance = spec_.dt * 1e-9;
+    if (d.is_constant() && std::isfinite(d.a) && d.a < spec_.dt - tolerance) {
+      add(at, fmt::format("found {} ms, expected a delay of at least dt = {} ms", d.a, spec_.dt));
+      return;
+    }
+    if (!d.is_constant() && std::isfinite(d.min()) && d.min() < spec_.dt - tolerance &&
+        d.kind != Value::Kind::normal) {
+      add(at, fmt::format("found {}, whose draws can fall below dt = {} ms, expected every delay "
+                          ">= dt",
+                          d.describe(), spec_.dt));
+      return;
+    }
+    value(at, d, "ms", spec_.dt - tolerance, kMaxDelayMs);
+  }
+
   void network() {
     number("/dt", spec_.dt, "ms", 0.0, 1000.0, true);
     number("/duration", spec_.duration, "ms", 0.0, 1e12);
-    if (spec_.populations.empty()) add("/populations", "found no populations, expected at least one");
+    if (spec_.populations.empty())
+      add("/populations", "found no populations, expected at least one");
     std::set<std::string> seen;
     for (std::size_t i = 0; i < spec_.populations.size(); ++i) {
       const auto& name = spec_.populations[i].name;
@@ -149,26 +181,26 @@ class Validator {
                                     p.name));
     if (p.size == 0) add(at + "/size", "found 0, expected at least 1 neuron");
     if (p.size > kMaxNeurons)
-      add(at + "/size", fmt::format("found {}, expected at most {} neurons per population", p.size,
-                                    kMaxNeurons));
+      add(at + "/size",
+          fmt::format("found {}, expected at most {} neurons per population", p.size, kMaxNeurons));
     const ModelInfo* model = find_neuron_model(p.model);
     if (!model) {
-      add(at + "/model",
-          fmt::format("found unknown model \"{}\", expected one of {}{}", p.model,
-                      fmt::join(neuron_model_names(), ", "),
-                      did_you_mean(p.model, neuron_model_names())));
+      add(at + "/model", fmt::format("found unknown model \"{}\", expected one of {}{}", p.model,
+                                     fmt::join(neuron_model_names(), ", "),
+                                     did_you_mean(p.model, neuron_model_names())));
       return;
     }
     std::vector<double> values;
     bool params_ok = true;
     for (const auto& [name, v] : p.parameters) {
       const ParamSpec* ps = model->find_parameter(name);
-      const std::string pat = at + "/parameters/" + name;
+      const std::string pat = at + "/parameters/" + pointer_token(name);
       if (!ps) {
         const auto names = model->parameter_names();
-        add(pat, fmt::format("found unknown parameter \"{}\" for {}, expected one of {}{}", name,
-                             p.model, names.empty() ? "none" : fmt::format("{}", fmt::join(names, ", ")),
-                             did_you_mean(name, names)));
+        add(pat,
+            fmt::format("found unknown parameter \"{}\" for {}, expected one of {}{}", name,
+                        p.model, names.empty() ? "none" : fmt::format("{}", fmt::join(names, ", ")),
+                        did_you_mean(name, names)));
         params_ok = false;
         continue;
       }
@@ -203,24 +235,27 @@ class Validator {
       const StateSpec* ss = model->find_state(name);
       if (!ss) {
         const auto names = model->state_names();
-        add(at + "/initial/" + name,
+        add(at + "/initial/" + pointer_token(name),
             fmt::format("found unknown state variable \"{}\" for {}, expected one of {}{}", name,
                         p.model, names.empty() ? "none" : fmt::format("{}", fmt::join(names, ", ")),
                         did_you_mean(name, names)));
         continue;
       }
-      value(at + "/initial/" + name, v, ss->unit, -std::numeric_limits<double>::infinity(),
-            std::numeric_limits<double>::infinity());
+      value(at + "/initial/" + pointer_token(name), v, ss->unit,
+            -std::numeric_limits<double>::infinity(), std::numeric_limits<double>::infinity());
     }
     if (std::find(model->integrations.begin(), model->integrations.end(), p.integration) ==
         model->integrations.end())
       add(at + "/integration",
-          fmt::format("found \"{}\", expected one of {} for {}", p.integration,
-                      fmt::join(model->integrations, ", "), p.model));
+          fmt::format(
+              "found \"{}\", expected one of {} for {}{}", p.integration,
+              fmt::join(model->integrations, ", "), p.model,
+              did_you_mean(p.integration, std::vector<std::string>(model->integrations.begin(),
+                                                                   model->integrations.end()))));
     if (!p.spike_times.empty()) {
       if (model->name != "SpikeSourceArray")
-        add(at + "/spike_times", fmt::format("found spike times on a {}, expected them only on "
-                                             "a SpikeSourceArray",
+        add(at + "/spike_times", fmt::format("found spike times on a population of model {}, "
+                                             "expected them only on a SpikeSourceArray",
                                              p.model));
       else if (p.spike_times.size() != 1 && p.spike_times.size() != p.size)
         add(at + "/spike_times",
@@ -290,19 +325,18 @@ class Validator {
     Range pre_range, post_range;
     const PopulationSpec* pre = slice(at + "/pre", pr.pre, &pre_range);
     const PopulationSpec* post = slice(at + "/post", pr.post, &post_range);
-    const ModelInfo* post_model = post ? find_neuron_model(post->model) : nullptr;
-    if (post_model && post_model->is_source)
+    // The target's model decides the weight unit even when the slice itself is bad.
+    const PopulationSpec* post_population = spec_.find_population(pr.post.population);
+    const ModelInfo* post_model =
+        post_population ? find_neuron_model(post_population->model) : nullptr;
+    if (post && post_model && post_model->is_source)
       add(at + "/post", fmt::format("found \"{}\", a {}, expected a population that receives "
                                     "input (spike sources take none)",
                                     post->name, post->model));
-    const bool voltage_jump =
-        post_model && (post_model->name == "Izhikevich" || post_model->name == "IF_curr_delta");
-    const std::string unit = voltage_jump ? "mV"
-                             : post_model && post_model->conductance_based ? "uS"
-                                                                           : "nA";
+    const std::string unit = weight_unit(post_model);
     const SynapseSpec& syn = pr.synapse;
     value(at + "/synapse/weight", syn.weight, unit, 0.0, 1e9);
-    value(at + "/synapse/delay", syn.delay, "ms", spec_.dt * (1.0 - 1e-9), kMaxDelayMs);
+    if (syn.delay) delay(at + "/synapse/delay", *syn.delay);
     if (syn.stdp) {
       const auto& t = syn.stdp->timing;
       const auto& w = syn.stdp->weight_dependence;
@@ -316,56 +350,73 @@ class Validator {
         add(at + "/synapse/weight_dependence/w_max",
             fmt::format("found {}, expected w_max >= w_min = {}", w.w_max, w.w_min));
     }
-    if (!pre || !post) return;
+    // Connector values are checked even when a slice is bad; sizes only when both resolve.
+    const bool sized = pre && post;
     const std::uint64_t n_pre = pre_range.size(), n_post = post_range.size();
     const std::string c = at + "/connector";
     std::visit(
         [&](const auto& k) {
           using K = std::decay_t<decltype(k)>;
           if constexpr (std::is_same_v<K, OneToOne>) {
-            if (n_pre != n_post)
+            if (sized && n_pre != n_post)
               add(c, fmt::format("found pre size {} and post size {}, expected equal sizes for "
                                  "OneToOne",
                                  n_pre, n_post));
           } else if constexpr (std::is_same_v<K, FixedProbability>) {
             number(c + "/p", k.p, "", 0.0, 1.0);
           } else if constexpr (std::is_same_v<K, FixedNumberPre>) {
-            const bool same = pr.pre.population == pr.post.population;
-            const std::uint64_t available = (!k.allow_self_connections && same) ? n_pre - 1 : n_pre;
-            if (!k.with_replacement && k.n > available)
-              add(c + "/n", fmt::format("found {}, expected at most {} distinct presynaptic neurons "
-                                        "without replacement",
-                                        k.n, available));
-            if (k.with_replacement && k.n > 0 && available == 0)
+            // A neuron that lies in both slices cannot pick itself when self-connections are
+            // not allowed, so its pool is one smaller.
+            const bool overlap = pr.pre.population == pr.post.population &&
+                                 pre_range.begin < post_range.end &&
+                                 post_range.begin < pre_range.end;
+            const std::uint64_t available =
+                (!k.allow_self_connections && overlap) ? n_pre - 1 : n_pre;
+            if (sized && !k.with_replacement && k.n > available)
+              add(c + "/n",
+                  fmt::format("found {}, expected at most {} distinct presynaptic neurons "
+                              "without replacement",
+                              k.n, available));
+            if (sized && k.with_replacement && k.n > 0 && available == 0)
               add(c + "/n", "found no presynaptic neuron to draw from");
           } else if constexpr (std::is_same_v<K, FromList>) {
             for (std::size_t j = 0; j < k.connections.size(); ++j) {
               const auto& e = k.connections[j];
               const std::string ej = fmt::format("{}/connections/{}", c, j);
-              if (e.pre >= n_pre || e.post >= n_post) {
+              if (sized && (e.pre >= n_pre || e.post >= n_post)) {
                 add(ej, fmt::format("found ({}, {}), expected pre < {} and post < {}", e.pre,
                                     e.post, n_pre, n_post));
                 continue;
               }
               if (e.weight) number(ej + "/weight", *e.weight, unit, 0.0, 1e9);
-              if (e.delay) number(ej + "/delay", *e.delay, "ms", spec_.dt * (1 - 1e-9), kMaxDelayMs);
+              if (e.delay) delay(ej + "/delay", Value::constant(*e.delay));
             }
           }
         },
         pr.connector);
     // Target index and delay share one 32-bit word.
-    const double lo = std::max(syn.delay.min(), spec_.dt), hi = syn.delay.max();
-    if (std::isfinite(lo) && std::isfinite(hi) && hi <= kMaxDelayMs) {
-      const auto span = static_cast<std::uint64_t>(std::llround(hi / spec_.dt) -
-                                                   std::llround(lo / spec_.dt));
-      const int delay_bits = span == 0 ? 0 : std::bit_width(span);
-      const int target_bits = std::bit_width(post->size > 0 ? post->size - 1 : 0);
-      if (delay_bits + target_bits > 32)
-        add(at + "/synapse/delay",
-            fmt::format("found delays spanning {} steps onto {} neurons: target index and delay "
-                        "do not fit one 32-bit synapse word; narrow the delay range",
-                        span, post->size));
-    }
+    if (!sized || !delays_valid(pr)) return;
+    const DelaySteps steps = delay_steps(pr, spec_.dt);
+    const auto span = static_cast<std::uint64_t>(steps.max - steps.min);
+    const int delay_bits = span == 0 ? 0 : std::bit_width(span);
+    const int target_bits = std::bit_width(post->size > 0 ? post->size - 1 : 0);
+    if (delay_bits + target_bits > 32)
+      add(at + "/synapse/delay",
+          fmt::format("found delays spanning {} steps onto {} neurons: target index and delay "
+                      "do not fit one 32-bit synapse word; narrow the delay range",
+                      span, post->size));
+  }
+
+  // Every delay of the projection is finite and within range (else it was reported).
+  bool delays_valid(const ProjectionSpec& pr) const {
+    auto ok = [&](double lo, double hi) {
+      return std::isfinite(lo) && std::isfinite(hi) && lo <= hi && hi <= kMaxDelayMs;
+    };
+    if (pr.synapse.delay && !ok(pr.synapse.delay->min(), pr.synapse.delay->max())) return false;
+    if (const auto* list = std::get_if<FromList>(&pr.connector))
+      for (const auto& e : list->connections)
+        if (e.delay && !ok(*e.delay, *e.delay)) return false;
+    return true;
   }
 
   void stimulus(std::size_t i) {
@@ -384,8 +435,8 @@ class Validator {
             number(at + "/amplitude", k.amplitude, "nA", -1e9, 1e9);
             number(at + "/start", k.start, "ms", 0.0, 1e12);
             if (k.stop && number(at + "/stop", *k.stop, "ms", 0.0, 1e12) && *k.stop < k.start)
-              add(at + "/stop", fmt::format("found {} ms, expected stop >= start = {} ms", *k.stop,
-                                            k.start));
+              add(at + "/stop",
+                  fmt::format("found {} ms, expected stop >= start = {} ms", *k.stop, k.start));
           } else if constexpr (std::is_same_v<K, StepCurrentSource>) {
             if (k.times.size() != k.amplitudes.size())
               add(at + "/amplitudes", fmt::format("found {} amplitudes for {} times, expected one "
@@ -406,7 +457,9 @@ class Validator {
           } else if constexpr (std::is_same_v<K, PoissonInput>) {
             number(at + "/rate", k.rate, "Hz", 0.0, 1e9);
             if (k.number == 0) add(at + "/number", "found 0, expected at least 1 source");
-            number(at + "/weight", k.weight, "", 0.0, 1e9);
+            const PopulationSpec* target = spec_.find_population(s.target.population);
+            number(at + "/weight", k.weight,
+                   weight_unit(target ? find_neuron_model(target->model) : nullptr), 0.0, 1e9);
           }
         },
         s.kind);
@@ -417,7 +470,11 @@ class Validator {
     const std::uint64_t have = physical_memory();
     if (need > have) {
       // Name the largest contributor so the user knows what to shrink.
-      add(spec_.projections.empty() ? "/populations" : "/projections",
+      const auto items = memory_items(spec_);
+      const auto largest =
+          std::max_element(items.begin(), items.end(),
+                           [](const auto& a, const auto& b) { return a.second < b.second; });
+      add(largest == items.end() ? std::string() : largest->first,
           fmt::format("the network needs about {} of memory, expected at most the {} this "
                       "machine has",
                       gib(static_cast<double>(need)), gib(static_cast<double>(have))));
@@ -430,41 +487,72 @@ class Validator {
 
 }  // namespace
 
-std::vector<Diagnostic> validate(const NetworkSpec& spec) { return Validator(spec).run(); }
+std::vector<Diagnostic> validate(const NetworkSpec& spec) {
+  return Validator(spec).run();
+}
 
-Step steps_of(double ms, double dt) { return static_cast<Step>(std::llround(ms / dt)); }
+Step steps_of(double ms, double dt) {
+  return static_cast<Step>(std::llround(ms / dt));
+}
 
-std::uint64_t estimate_memory(const NetworkSpec& spec) {
-  double bytes = 0.0;
-  double max_delay_steps = 1.0;
-  for (const auto& pr : spec.projections)
-    max_delay_steps = std::max(max_delay_steps, pr.synapse.delay.max() / spec.dt);
-  for (const auto& p : spec.populations) {
+namespace {
+
+// Estimated bytes per part of the network, each with the pointer of what sizes it.
+std::vector<std::pair<std::string, double>> memory_items(const NetworkSpec& spec) {
+  std::vector<std::pair<std::string, double>> items;
+  // Input rings, sized as compile() sizes them (delays capped: absurd ones are reported
+  // by the delay checks, not here).
+  std::vector<Step> max_in(spec.populations.size(), 1);
+  Step min_delay = std::numeric_limits<Step>::max();
+  for (const auto& pr : spec.projections) {
+    const PopulationSpec* post = spec.find_population(pr.post.population);
+    if (!post) continue;
+    const DelaySteps d = delay_steps(pr, spec.dt);
+    const Step cap = static_cast<Step>(kMaxDelayMs / spec.dt) + 1;
+    const auto index = static_cast<std::size_t>(post - spec.populations.data());
+    max_in[index] = std::max(max_in[index], std::min(d.max, cap));
+    min_delay = std::min(min_delay, std::min(d.min, cap));
+  }
+  if (spec.projections.empty()) min_delay = 1;
+  for (std::size_t i = 0; i < spec.populations.size(); ++i) {
+    const PopulationSpec& p = spec.populations[i];
     const ModelInfo* m = find_neuron_model(p.model);
     const double columns = m ? static_cast<double>(m->state.size()) : 4.0;
-    bytes += static_cast<double>(p.size) * (columns * 8 + 8 + 8);
-    bytes += static_cast<double>(p.size) * 16.0 * std::bit_ceil(static_cast<std::uint64_t>(
-                                                     std::min(max_delay_steps, 1e6)) + 1);
+    const double n = static_cast<double>(p.size);
+    const double slots = static_cast<double>(ring_slots(max_in[i], min_delay));
+    items.emplace_back(fmt::format("/populations/{}/size", i),
+                       n * (columns * 8 + 4 + 8 + 8) + n * 2 * sizeof(double) * slots);
   }
-  for (const auto& pr : spec.projections) {
+  for (std::size_t j = 0; j < spec.projections.size(); ++j) {
+    const ProjectionSpec& pr = spec.projections[j];
     const PopulationSpec* pre = spec.find_population(pr.pre.population);
     const PopulationSpec* post = spec.find_population(pr.post.population);
     if (!pre || !post) continue;
     const double n_pre = static_cast<double>(pr.pre.end.value_or(pre->size) - pr.pre.begin);
     const double n_post = static_cast<double>(pr.post.end.value_or(post->size) - pr.post.begin);
-    double synapses = std::visit(
+    const double synapses = std::visit(
         [&](const auto& k) -> double {
           using K = std::decay_t<decltype(k)>;
           if constexpr (std::is_same_v<K, AllToAll>) return n_pre * n_post;
           if constexpr (std::is_same_v<K, OneToOne>) return n_post;
           if constexpr (std::is_same_v<K, FixedProbability>) return k.p * n_pre * n_post;
           if constexpr (std::is_same_v<K, FixedNumberPre>) return static_cast<double>(k.n) * n_post;
-          if constexpr (std::is_same_v<K, FromList>) return static_cast<double>(k.connections.size());
+          if constexpr (std::is_same_v<K, FromList>)
+            return static_cast<double>(k.connections.size());
           return 0.0;
         },
         pr.connector);
-    bytes += synapses * (pr.synapse.stdp ? 12.0 : 8.0) + n_pre * 8.0;
+    items.emplace_back(fmt::format("/projections/{}/connector", j),
+                       synapses * (pr.synapse.stdp ? 12.0 : 8.0) + n_pre * 8.0);
   }
+  return items;
+}
+
+}  // namespace
+
+std::uint64_t estimate_memory(const NetworkSpec& spec) {
+  double bytes = 0.0;
+  for (const auto& item : memory_items(spec)) bytes += item.second;
   return bytes > 1.8e19 ? ~std::uint64_t{0} : static_cast<std::uint64_t>(bytes);
 }
 

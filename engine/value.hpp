@@ -10,8 +10,8 @@ namespace engram {
 struct Value {
   enum class Kind { constant, uniform, normal, normal_clipped };
   Kind kind = Kind::constant;
-  double a = 0.0;  // constant value; uniform low; normal mu
-  double b = 0.0;  // uniform high; normal sigma
+  double a = 0.0;                // constant value; uniform low; normal mu
+  double b = 0.0;                // uniform high; normal sigma
   double low = 0.0, high = 0.0;  // normal_clipped bounds
 
   static Value constant(double v) { return {Kind::constant, v, 0.0, 0.0, 0.0}; }

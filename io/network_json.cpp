@@ -18,8 +18,10 @@ namespace {
 
 std::string type_name(const json& j) {
   switch (j.type()) {
-    case json::value_t::null: return "null";
-    case json::value_t::boolean: return fmt::format("boolean {}", j.get<bool>());
+    case json::value_t::null:
+      return "null";
+    case json::value_t::boolean:
+      return fmt::format("boolean {}", j.get<bool>());
     case json::value_t::string: {
       std::string s = j.get<std::string>();
       if (s.size() > 40) s = s.substr(0, 37) + "...";
@@ -27,24 +29,15 @@ std::string type_name(const json& j) {
     }
     case json::value_t::number_integer:
     case json::value_t::number_unsigned:
-    case json::value_t::number_float: return fmt::format("number {}", j.dump());
-    case json::value_t::object: return "an object";
-    case json::value_t::array: return "an array";
-    default: return "a value";
+    case json::value_t::number_float:
+      return fmt::format("number {}", j.dump());
+    case json::value_t::object:
+      return "an object";
+    case json::value_t::array:
+      return "an array";
+    default:
+      return "a value";
   }
-}
-
-std::string escape_token(const std::string& key) {
-  std::string out;
-  for (char c : key) {
-    if (c == '~')
-      out += "~0";
-    else if (c == '/')
-      out += "~1";
-    else
-      out += c;
-  }
-  return out;
 }
 
 // Reads values out of a document, recording a diagnostic for every problem and returning
@@ -60,7 +53,7 @@ class Reader {
     for (const auto& [key, value] : object.items()) {
       (void)value;
       if (std::find(allowed.begin(), allowed.end(), key) == allowed.end())
-        error(at + "/" + escape_token(key),
+        error(at + "/" + pointer_token(key),
               fmt::format("found unknown key \"{}\", expected one of {}{}", key,
                           fmt::join(allowed, ", "), did_you_mean(key, allowed)));
     }
@@ -119,8 +112,9 @@ class Reader {
     static const std::vector<std::string> kinds = {"uniform", "normal", "normal_clipped"};
     auto it = j.find("distribution");
     if (it == j.end()) {
-      error(at, "found an object without \"distribution\", expected one of uniform, normal, "
-                "normal_clipped");
+      error(at,
+            "found an object without \"distribution\", expected one of uniform, normal, "
+            "normal_clipped");
       return Value::constant(std::numeric_limits<double>::quiet_NaN());
     }
     const std::string kind = string(*it, at + "/distribution", "a distribution name");
@@ -147,9 +141,10 @@ class Reader {
       return Value::normal_clipped(mu, sigma, field("low"), field("high"));
     }
     if (it->is_string())
-      error(at + "/distribution", fmt::format("found unknown distribution \"{}\", expected one of "
-                                              "{}{}",
-                                              kind, fmt::join(kinds, ", "), did_you_mean(kind, kinds)));
+      error(at + "/distribution",
+            fmt::format("found unknown distribution \"{}\", expected one of "
+                        "{}{}",
+                        kind, fmt::join(kinds, ", "), did_you_mean(kind, kinds)));
     return Value::constant(std::numeric_limits<double>::quiet_NaN());
   }
 
@@ -184,7 +179,8 @@ std::vector<double> number_list(Reader& r, const json& j, const std::string& at,
                                 std::string_view unit) {
   std::vector<double> out;
   if (!r.array(j, at, "a list of numbers")) return out;
-  for (std::size_t i = 0; i < j.size(); ++i) out.push_back(r.number(j[i], fmt::format("{}/{}", at, i), unit));
+  for (std::size_t i = 0; i < j.size(); ++i)
+    out.push_back(r.number(j[i], fmt::format("{}/{}", at, i), unit));
   return out;
 }
 
@@ -192,8 +188,8 @@ PopulationSpec read_population(Reader& r, const json& j, const std::string& at) 
   PopulationSpec p;
   if (!r.object(j, at, "a population")) return p;
   r.keys(j, at,
-         {"name", "size", "model", "parameters", "initial", "integration", "spike_times",
-          "record", "description"});
+         {"name", "size", "model", "parameters", "initial", "integration", "spike_times", "record",
+          "description"});
   if (auto it = j.find("name"); it != j.end())
     p.name = r.string(*it, at + "/name", "a population name");
   else
@@ -205,29 +201,34 @@ PopulationSpec read_population(Reader& r, const json& j, const std::string& at) 
   if (auto it = j.find("model"); it != j.end())
     p.model = r.string(*it, at + "/model", "a neuron model name");
   else
-    r.error(at + "/model", fmt::format("missing, expected one of {}",
-                                       fmt::join(neuron_model_names(), ", ")));
+    r.error(at + "/model",
+            fmt::format("missing, expected one of {}", fmt::join(neuron_model_names(), ", ")));
   const ModelInfo* model = find_neuron_model(p.model);
-  if (auto it = j.find("parameters"); it != j.end() && r.object(*it, at + "/parameters", "parameters")) {
+  if (auto it = j.find("parameters");
+      it != j.end() && r.object(*it, at + "/parameters", "parameters")) {
     for (const auto& [key, value] : it->items()) {
       const ParamSpec* ps = model ? model->find_parameter(key) : nullptr;
-      p.parameters[key] = r.value(value, at + "/parameters/" + escape_token(key), ps ? ps->unit : "");
+      p.parameters[key] =
+          r.value(value, at + "/parameters/" + pointer_token(key), ps ? ps->unit : "");
     }
   }
-  if (auto it = j.find("initial"); it != j.end() && r.object(*it, at + "/initial", "initial values")) {
+  if (auto it = j.find("initial");
+      it != j.end() && r.object(*it, at + "/initial", "initial values")) {
     for (const auto& [key, value] : it->items()) {
       const StateSpec* ss = model ? model->find_state(key) : nullptr;
-      p.initial[key] = r.value(value, at + "/initial/" + escape_token(key), ss ? ss->unit : "");
+      p.initial[key] = r.value(value, at + "/initial/" + pointer_token(key), ss ? ss->unit : "");
     }
   }
   if (auto it = j.find("integration"); it != j.end())
     p.integration = r.string(*it, at + "/integration", "an integration scheme");
-  if (auto it = j.find("spike_times"); it != j.end() && r.array(*it, at + "/spike_times", "spike times")) {
+  if (auto it = j.find("spike_times");
+      it != j.end() && r.array(*it, at + "/spike_times", "spike times")) {
     // Either one list shared by all neurons, or one list per neuron.
     const bool nested = !it->empty() && (*it)[0].is_array();
     if (nested) {
       for (std::size_t i = 0; i < it->size(); ++i)
-        p.spike_times.push_back(number_list(r, (*it)[i], fmt::format("{}/spike_times/{}", at, i), "ms"));
+        p.spike_times.push_back(
+            number_list(r, (*it)[i], fmt::format("{}/spike_times/{}", at, i), "ms"));
     } else {
       p.spike_times.push_back(number_list(r, *it, at + "/spike_times", "ms"));
     }
@@ -238,16 +239,22 @@ PopulationSpec read_population(Reader& r, const json& j, const std::string& at) 
       p.record.spikes = it->get<bool>();
     } else if (r.object(*it, ra, "what to record")) {
       r.keys(*it, ra, {"spikes", "variables", "neurons", "interval"});
-      if (auto s = it->find("spikes"); s != it->end()) p.record.spikes = r.boolean(*s, ra + "/spikes");
-      if (auto v = it->find("variables"); v != it->end() && r.array(*v, ra + "/variables", "state variable names"))
+      if (auto s = it->find("spikes"); s != it->end())
+        p.record.spikes = r.boolean(*s, ra + "/spikes");
+      if (auto v = it->find("variables");
+          v != it->end() && r.array(*v, ra + "/variables", "state variable names"))
         for (std::size_t i = 0; i < v->size(); ++i)
-          p.record.variables.push_back(r.string((*v)[i], fmt::format("{}/variables/{}", ra, i), "a state variable name"));
-      if (auto n = it->find("neurons"); n != it->end() && r.array(*n, ra + "/neurons", "neuron ids")) {
+          p.record.variables.push_back(
+              r.string((*v)[i], fmt::format("{}/variables/{}", ra, i), "a state variable name"));
+      if (auto n = it->find("neurons");
+          n != it->end() && r.array(*n, ra + "/neurons", "neuron ids")) {
         p.record.neurons.emplace();
         for (std::size_t i = 0; i < n->size(); ++i)
-          p.record.neurons->push_back(r.integer((*n)[i], fmt::format("{}/neurons/{}", ra, i), "a neuron id"));
+          p.record.neurons->push_back(
+              r.integer((*n)[i], fmt::format("{}/neurons/{}", ra, i), "a neuron id"));
       }
-      if (auto iv = it->find("interval"); iv != it->end()) p.record.interval = r.number(*iv, ra + "/interval", "ms");
+      if (auto iv = it->find("interval"); iv != it->end())
+        p.record.interval = r.number(*iv, ra + "/interval", "ms");
     }
   }
   return p;
@@ -258,7 +265,8 @@ Connector read_connector(Reader& r, const json& j, const std::string& at) {
                                                  "FixedNumberPre", "FromList"};
   if (!r.object(j, at, "a connector")) return AllToAll{};
   const auto t = j.find("type");
-  const std::string type = t == j.end() ? std::string() : r.string(*t, at + "/type", "a connector type");
+  const std::string type =
+      t == j.end() ? std::string() : r.string(*t, at + "/type", "a connector type");
   auto flag = [&](const char* name, bool fallback) {
     auto f = j.find(name);
     return f == j.end() ? fallback : r.boolean(*f, at + "/" + name);
@@ -297,7 +305,8 @@ Connector read_connector(Reader& r, const json& j, const std::string& at) {
     FromList c;
     auto list = j.find("connections");
     if (list == j.end()) {
-      r.error(at + "/connections", "missing, expected a list of [pre, post] or [pre, post, weight, delay]");
+      r.error(at + "/connections",
+              "missing, expected a list of [pre, post] or [pre, post, weight, delay]");
       return c;
     }
     if (!r.array(*list, at + "/connections", "a list of connections")) return c;
@@ -313,7 +322,8 @@ Connector read_connector(Reader& r, const json& j, const std::string& at) {
       FromList::Connection con;
       con.pre = r.integer(e[0], ea + "/0", "a presynaptic index");
       con.post = r.integer(e[1], ea + "/1", "a postsynaptic index");
-      if (e.size() > 2) con.weight = r.number(e[2], ea + "/2", "");
+      // null stands for "the synapse's weight", so that an entry can give only a delay.
+      if (e.size() > 2 && !e[2].is_null()) con.weight = r.number(e[2], ea + "/2", "");
       if (e.size() > 3) con.delay = r.number(e[3], ea + "/3", "ms");
       c.connections.push_back(con);
     }
@@ -327,14 +337,17 @@ Connector read_connector(Reader& r, const json& j, const std::string& at) {
   return AllToAll{};
 }
 
-SynapseSpec read_synapse(Reader& r, const json& j, const std::string& at) {
+// `weights_given`: every connection already has its own weight (a FromList that lists them),
+// so the synapse's weight is optional.
+SynapseSpec read_synapse(Reader& r, const json& j, const std::string& at, bool weights_given) {
   SynapseSpec s;
   if (!r.object(j, at, "a synapse")) return s;
   std::string type = "static";
   if (auto t = j.find("type"); t != j.end()) type = r.string(*t, at + "/type", "a synapse type");
   if (type != "static" && type != "STDP") {
-    r.error(at + "/type", fmt::format("found unknown synapse type \"{}\", expected static or STDP{}",
-                                      type, did_you_mean(type, {"static", "STDP"})));
+    r.error(at + "/type",
+            fmt::format("found unknown synapse type \"{}\", expected static or STDP{}", type,
+                        did_you_mean(type, {"static", "STDP"})));
     type = "static";
   }
   if (type == "static")
@@ -343,24 +356,27 @@ SynapseSpec read_synapse(Reader& r, const json& j, const std::string& at) {
     r.keys(j, at, {"type", "weight", "delay", "receptor", "timing", "weight_dependence"});
   if (auto w = j.find("weight"); w != j.end())
     s.weight = r.value(*w, at + "/weight", "nA or uS");
-  else
-    r.error(at + "/weight", "missing, expected a weight (nA for current-based, uS for "
-                            "conductance-based targets)");
+  else if (!weights_given)
+    r.error(at + "/weight",
+            "missing, expected a weight (nA for current-based, uS for "
+            "conductance-based targets)");
   if (auto d = j.find("delay"); d != j.end()) s.delay = r.value(*d, at + "/delay", "ms");
   if (auto rc = j.find("receptor"); rc != j.end()) s.receptor = r.receptor(*rc, at + "/receptor");
   if (type == "STDP") {
     StdpSpec stdp;
     const std::string ta = at + "/timing";
     if (auto t = j.find("timing"); t == j.end()) {
-      r.error(ta, "missing, expected {\"type\": \"SpikePair\", \"tau_plus\", \"tau_minus\", "
-                  "\"A_plus\", \"A_minus\"}");
+      r.error(ta,
+              "missing, expected {\"type\": \"SpikePair\", \"tau_plus\", \"tau_minus\", "
+              "\"A_plus\", \"A_minus\"}");
     } else if (r.object(*t, ta, "a timing rule")) {
       r.keys(*t, ta, {"type", "tau_plus", "tau_minus", "A_plus", "A_minus"});
       if (auto ty = t->find("type"); ty != t->end()) {
         const std::string name = r.string(*ty, ta + "/type", "a timing rule");
         if (name != "SpikePair" && ty->is_string())
-          r.error(ta + "/type", fmt::format("found unknown timing rule \"{}\", expected SpikePair{}",
-                                            name, did_you_mean(name, {"SpikePair"})));
+          r.error(ta + "/type",
+                  fmt::format("found unknown timing rule \"{}\", expected SpikePair{}", name,
+                              did_you_mean(name, {"SpikePair"})));
       }
       auto field = [&](const char* name, double& out, std::string_view unit) {
         if (auto f = t->find(name); f != t->end()) out = r.number(*f, ta + "/" + name, unit);
@@ -372,8 +388,9 @@ SynapseSpec read_synapse(Reader& r, const json& j, const std::string& at) {
     }
     const std::string wa = at + "/weight_dependence";
     if (auto w = j.find("weight_dependence"); w == j.end()) {
-      r.error(wa, "missing, expected {\"type\": \"Additive\" or \"Multiplicative\", \"w_min\", "
-                  "\"w_max\"}");
+      r.error(wa,
+              "missing, expected {\"type\": \"Additive\" or \"Multiplicative\", \"w_min\", "
+              "\"w_max\"}");
     } else if (r.object(*w, wa, "a weight dependence")) {
       r.keys(*w, wa, {"type", "w_min", "w_max"});
       if (auto ty = w->find("type"); ty != w->end()) {
@@ -415,8 +432,13 @@ ProjectionSpec read_projection(Reader& r, const json& j, const std::string& at) 
     p.connector = read_connector(r, *c, at + "/connector");
   else
     r.error(at + "/connector", "missing, expected a connector such as {\"type\": \"AllToAll\"}");
+  const auto* list = std::get_if<FromList>(&p.connector);
+  const bool weights_given =
+      list && !list->connections.empty() &&
+      std::all_of(list->connections.begin(), list->connections.end(),
+                  [](const FromList::Connection& c) { return c.weight.has_value(); });
   if (auto s = j.find("synapse"); s != j.end())
-    p.synapse = read_synapse(r, *s, at + "/synapse");
+    p.synapse = read_synapse(r, *s, at + "/synapse", weights_given);
   else
     r.error(at + "/synapse", "missing, expected a synapse with a weight");
   return p;
@@ -431,32 +453,38 @@ StimulusSpec read_stimulus(Reader& r, const json& j, const std::string& at) {
   else
     r.error(at + "/target", "missing, expected a population name or slice");
   const auto t = j.find("type");
-  const std::string type = t == j.end() ? std::string() : r.string(*t, at + "/type", "a stimulus type");
+  const std::string type =
+      t == j.end() ? std::string() : r.string(*t, at + "/type", "a stimulus type");
   auto num = [&](const char* name, double fallback, std::string_view unit) {
     auto f = j.find(name);
     return f == j.end() ? fallback : r.number(*f, at + "/" + name, unit);
   };
   if (type == "DCSource") {
-    r.keys(j, at, {"type", "target", "amplitude", "start", "stop"});
+    r.keys(j, at, {"type", "target", "amplitude", "start", "stop", "description"});
     DCSource d;
     d.amplitude = num("amplitude", 1.0, "nA");
     d.start = num("start", 0.0, "ms");
     if (j.contains("stop")) d.stop = num("stop", 0.0, "ms");
     s.kind = d;
   } else if (type == "StepCurrentSource") {
-    r.keys(j, at, {"type", "target", "times", "amplitudes"});
+    r.keys(j, at, {"type", "target", "times", "amplitudes", "description"});
     StepCurrentSource c;
-    if (auto f = j.find("times"); f != j.end()) c.times = number_list(r, *f, at + "/times", "ms");
-    else r.error(at + "/times", "missing, expected a list of times in ms");
-    if (auto f = j.find("amplitudes"); f != j.end()) c.amplitudes = number_list(r, *f, at + "/amplitudes", "nA");
-    else r.error(at + "/amplitudes", "missing, expected a list of amplitudes in nA");
+    if (auto f = j.find("times"); f != j.end())
+      c.times = number_list(r, *f, at + "/times", "ms");
+    else
+      r.error(at + "/times", "missing, expected a list of times in ms");
+    if (auto f = j.find("amplitudes"); f != j.end())
+      c.amplitudes = number_list(r, *f, at + "/amplitudes", "nA");
+    else
+      r.error(at + "/amplitudes", "missing, expected a list of amplitudes in nA");
     s.kind = c;
   } else if (type == "PoissonInput") {
-    r.keys(j, at, {"type", "target", "rate", "number", "weight", "receptor"});
+    r.keys(j, at, {"type", "target", "rate", "number", "weight", "receptor", "description"});
     PoissonInput p;
     p.rate = num("rate", 0.0, "Hz");
-    if (auto f = j.find("number"); f != j.end()) p.number = r.integer(*f, at + "/number", "a number of sources");
-    p.weight = num("weight", 0.0, "");
+    if (auto f = j.find("number"); f != j.end())
+      p.number = r.integer(*f, at + "/number", "a number of sources");
+    p.weight = num("weight", 0.0, "nA, uS or mV (as the target's synapses)");
     if (auto f = j.find("receptor"); f != j.end()) p.receptor = r.receptor(*f, at + "/receptor");
     s.kind = p;
   } else if (t == j.end()) {
@@ -470,8 +498,9 @@ StimulusSpec read_stimulus(Reader& r, const json& j, const std::string& at) {
 
 // True when `inner` is `outer` or lies below it.
 bool within_pointer(const std::string& inner, const std::string& outer) {
-  return inner == outer || (inner.size() > outer.size() && inner.compare(0, outer.size(), outer) == 0 &&
-                            inner[outer.size()] == '/');
+  return inner == outer ||
+         (inner.size() > outer.size() && inner.compare(0, outer.size(), outer) == 0 &&
+          inner[outer.size()] == '/');
 }
 
 }  // namespace
@@ -480,11 +509,14 @@ NetworkSpec parse_network(const json& doc) {
   Reader r;
   NetworkSpec spec;
   if (!r.object(doc, "", "a network description")) r.diagnostics().throw_if_any();
-  r.keys(doc, "", {"$schema", "name", "description", "dt", "duration", "seed", "populations",
-                   "projections", "stimuli"});
-  if (auto it = doc.find("name"); it != doc.end()) spec.name = r.string(*it, "/name", "a network name");
+  r.keys(doc, "",
+         {"$schema", "name", "description", "dt", "duration", "seed", "populations", "projections",
+          "stimuli"});
+  if (auto it = doc.find("name"); it != doc.end())
+    spec.name = r.string(*it, "/name", "a network name");
   if (auto it = doc.find("dt"); it != doc.end()) spec.dt = r.number(*it, "/dt", "ms");
-  if (auto it = doc.find("duration"); it != doc.end()) spec.duration = r.number(*it, "/duration", "ms");
+  if (auto it = doc.find("duration"); it != doc.end())
+    spec.duration = r.number(*it, "/duration", "ms");
   if (auto it = doc.find("seed"); it != doc.end()) spec.seed = r.integer(*it, "/seed", "a seed");
   if (auto it = doc.find("populations"); it == doc.end()) {
     r.error("/populations", "missing, expected a list of populations");
@@ -492,10 +524,12 @@ NetworkSpec parse_network(const json& doc) {
     for (std::size_t i = 0; i < it->size(); ++i)
       spec.populations.push_back(read_population(r, (*it)[i], fmt::format("/populations/{}", i)));
   }
-  if (auto it = doc.find("projections"); it != doc.end() && r.array(*it, "/projections", "a list of projections"))
+  if (auto it = doc.find("projections");
+      it != doc.end() && r.array(*it, "/projections", "a list of projections"))
     for (std::size_t i = 0; i < it->size(); ++i)
       spec.projections.push_back(read_projection(r, (*it)[i], fmt::format("/projections/{}", i)));
-  if (auto it = doc.find("stimuli"); it != doc.end() && r.array(*it, "/stimuli", "a list of stimuli"))
+  if (auto it = doc.find("stimuli");
+      it != doc.end() && r.array(*it, "/stimuli", "a list of stimuli"))
     for (std::size_t i = 0; i < it->size(); ++i)
       spec.stimuli.push_back(read_stimulus(r, (*it)[i], fmt::format("/stimuli/{}", i)));
 
@@ -503,11 +537,11 @@ NetworkSpec parse_network(const json& doc) {
   // reported a second time, as a consequence, by them.
   std::vector<Diagnostic> all = r.diagnostics().list();
   for (const Diagnostic& d : validate(spec)) {
-    const bool shadowed = std::any_of(all.begin(), all.begin() + static_cast<std::ptrdiff_t>(r.diagnostics().size()),
-                                      [&](const Diagnostic& e) {
-                                        return within_pointer(d.pointer, e.pointer) ||
-                                               within_pointer(e.pointer, d.pointer);
-                                      });
+    const bool shadowed = std::any_of(
+        all.begin(), all.begin() + static_cast<std::ptrdiff_t>(r.diagnostics().size()),
+        [&](const Diagnostic& e) {
+          return within_pointer(d.pointer, e.pointer) || within_pointer(e.pointer, d.pointer);
+        });
     if (!shadowed) all.push_back(d);
   }
   if (!all.empty()) throw InputError(std::move(all));
@@ -518,10 +552,19 @@ NetworkSpec parse_network_text(const std::string& text) {
   json doc;
   try {
     doc = json::parse(text);
-  } catch (const json::parse_error& e) {
-    // nlohmann reports a byte offset; turn it into a line and column.
+  } catch (const json::exception& e) {
+    // Syntax errors carry a byte offset; a number too large for a double (out_of_range)
+    // does not, so locate it by its text.
+    std::size_t byte = 0;
+    std::string what = e.what();
+    if (const auto* pe = dynamic_cast<const json::parse_error*>(&e)) {
+      byte = pe->byte;
+    } else if (auto q = what.find('\''); q != std::string::npos) {
+      const auto q2 = what.find('\'', q + 1);
+      if (q2 != std::string::npos) byte = text.find(what.substr(q + 1, q2 - q - 1)) + 1;
+    }
     std::size_t line = 1, column = 1;
-    for (std::size_t i = 0; i + 1 < e.byte && i < text.size(); ++i) {
+    for (std::size_t i = 0; i + 1 < byte && i < text.size(); ++i) {
       if (text[i] == '\n') {
         ++line;
         column = 1;
@@ -529,8 +572,7 @@ NetworkSpec parse_network_text(const std::string& text) {
         ++column;
       }
     }
-    std::string what = e.what();
-    if (auto pos = what.find("syntax error"); pos != std::string::npos) what = what.substr(pos);
+    if (auto pos = what.find("] "); pos != std::string::npos) what = what.substr(pos + 2);
     throw InputError("", fmt::format("invalid JSON at line {}, column {}: {}", line, column, what));
   }
   return parse_network(doc);
@@ -538,7 +580,9 @@ NetworkSpec parse_network_text(const std::string& text) {
 
 NetworkSpec load_network(const std::filesystem::path& path) {
   std::ifstream in(path, std::ios::binary);
-  if (!in) throw InputError("", fmt::format("cannot read \"{}\": no such file or not readable", path.string()));
+  if (!in)
+    throw InputError(
+        "", fmt::format("cannot read \"{}\": no such file or not readable", path.string()));
   std::stringstream buffer;
   buffer << in.rdbuf();
   return parse_network_text(buffer.str());
@@ -548,16 +592,25 @@ namespace {
 
 json value_json(const Value& v) {
   switch (v.kind) {
-    case Value::Kind::constant: return v.a;
-    case Value::Kind::uniform: return {{"distribution", "uniform"}, {"low", v.a}, {"high", v.b}};
-    case Value::Kind::normal: return {{"distribution", "normal"}, {"mu", v.a}, {"sigma", v.b}};
+    case Value::Kind::constant:
+      return v.a;
+    case Value::Kind::uniform:
+      return {{"distribution", "uniform"}, {"low", v.a}, {"high", v.b}};
+    case Value::Kind::normal:
+      return {{"distribution", "normal"}, {"mu", v.a}, {"sigma", v.b}};
     case Value::Kind::normal_clipped:
-      return {{"distribution", "normal_clipped"}, {"mu", v.a}, {"sigma", v.b}, {"low", v.low}, {"high", v.high}};
+      return {{"distribution", "normal_clipped"},
+              {"mu", v.a},
+              {"sigma", v.b},
+              {"low", v.low},
+              {"high", v.high}};
   }
   return v.a;
 }
 
-const char* receptor_name(Receptor r) { return r == Receptor::excitatory ? "excitatory" : "inhibitory"; }
+const char* receptor_name(Receptor r) {
+  return r == Receptor::excitatory ? "excitatory" : "inhibitory";
+}
 
 }  // namespace
 
@@ -605,15 +658,19 @@ json to_json(const NetworkSpec& spec) {
             return {{"type", "AllToAll"}, {"allow_self_connections", k.allow_self_connections}};
           if constexpr (std::is_same_v<K, OneToOne>) return {{"type", "OneToOne"}};
           if constexpr (std::is_same_v<K, FixedProbability>)
-            return {{"type", "FixedProbability"}, {"p", k.p}, {"allow_self_connections", k.allow_self_connections}};
+            return {{"type", "FixedProbability"},
+                    {"p", k.p},
+                    {"allow_self_connections", k.allow_self_connections}};
           if constexpr (std::is_same_v<K, FixedNumberPre>)
-            return {{"type", "FixedNumberPre"}, {"n", k.n}, {"allow_self_connections", k.allow_self_connections},
+            return {{"type", "FixedNumberPre"},
+                    {"n", k.n},
+                    {"allow_self_connections", k.allow_self_connections},
                     {"with_replacement", k.with_replacement}};
           if constexpr (std::is_same_v<K, FromList>) {
             json list = json::array();
             for (const auto& c : k.connections) {
               json e = {c.pre, c.post};
-              if (c.weight || c.delay) e.push_back(c.weight.value_or(std::numeric_limits<double>::quiet_NaN()));
+              if (c.weight || c.delay) e.push_back(c.weight ? json(*c.weight) : json(nullptr));
               if (c.delay) e.push_back(*c.delay);
               list.push_back(e);
             }
@@ -624,13 +681,16 @@ json to_json(const NetworkSpec& spec) {
         pr.connector);
     json syn{{"type", pr.synapse.stdp ? "STDP" : "static"},
              {"weight", value_json(pr.synapse.weight)},
-             {"delay", value_json(pr.synapse.delay)},
              {"receptor", receptor_name(pr.synapse.receptor)}};
+    if (pr.synapse.delay) syn["delay"] = value_json(*pr.synapse.delay);
     if (pr.synapse.stdp) {
       const auto& t = pr.synapse.stdp->timing;
       const auto& w = pr.synapse.stdp->weight_dependence;
-      syn["timing"] = {{"type", "SpikePair"}, {"tau_plus", t.tau_plus}, {"tau_minus", t.tau_minus},
-                       {"A_plus", t.A_plus}, {"A_minus", t.A_minus}};
+      syn["timing"] = {{"type", "SpikePair"},
+                       {"tau_plus", t.tau_plus},
+                       {"tau_minus", t.tau_minus},
+                       {"A_plus", t.A_plus},
+                       {"A_minus", t.A_minus}};
       syn["weight_dependence"] = {
           {"type", w.kind == WeightDependence::Kind::additive ? "Additive" : "Multiplicative"},
           {"w_min", w.w_min},
@@ -651,10 +711,14 @@ json to_json(const NetworkSpec& spec) {
               return d;
             }
             if constexpr (std::is_same_v<K, StepCurrentSource>)
-              return {{"type", "StepCurrentSource"}, {"times", k.times}, {"amplitudes", k.amplitudes}};
+              return {
+                  {"type", "StepCurrentSource"}, {"times", k.times}, {"amplitudes", k.amplitudes}};
             if constexpr (std::is_same_v<K, PoissonInput>)
-              return {{"type", "PoissonInput"}, {"rate", k.rate}, {"number", k.number},
-                      {"weight", k.weight}, {"receptor", receptor_name(k.receptor)}};
+              return {{"type", "PoissonInput"},
+                      {"rate", k.rate},
+                      {"number", k.number},
+                      {"weight", k.weight},
+                      {"receptor", receptor_name(k.receptor)}};
             return {};
           },
           s.kind);

@@ -212,7 +212,8 @@ struct SonataWriter::Impl {
   Options options;
   double dt = 0.0;
   Step steps_done = 0;  // simulated so far, written as engram_duration at every flush
-  Handle file;  // declared before the streams, so closed after everything inside it
+  Step last_step = -1;  // latest step of a spike or sample received
+  Handle file;          // declared before the streams, so closed after everything inside it
   std::vector<SpikeStream> spikes;
   std::vector<StateStream> states;
   std::chrono::steady_clock::time_point last_flush;
@@ -359,7 +360,8 @@ struct SonataWriter::Impl {
     {
       Handle attribute = own(H5Aopen(file.get(), "engram_duration", H5P_DEFAULT), H5Aclose,
                              path_text, "cannot update duration");
-      const double duration = static_cast<double>(steps_done) * dt;
+      // Spikes can be flushed before the run() call that made them returns.
+      const double duration = static_cast<double>(std::max(steps_done, last_step + 1)) * dt;
       check(H5Awrite(attribute.get(), H5T_NATIVE_DOUBLE, &duration), path_text,
             "cannot update duration");
     }
@@ -402,6 +404,7 @@ void SonataWriter::spikes(Step step, std::uint32_t population, std::span<const s
   assert(impl.begun && !impl.closed);
   assert(population < impl.spikes.size() && impl.spikes[population].recorded);
   SpikeStream& stream = impl.spikes[population];
+  impl.last_step = std::max(impl.last_step, step);
   stream.times.insert(stream.times.end(), ids.size(), static_cast<double>(step) * impl.dt);
   stream.ids.insert(stream.ids.end(), ids.begin(), ids.end());
   if (stream.times.size() >= impl.chunk_spikes()) {
@@ -420,6 +423,7 @@ void SonataWriter::samples(Step step, std::uint32_t index, std::span<const doubl
   assert(values.size() == stream.columns);
   // mapping/time describes samples as a regular grid; anything else would be a backend bug.
   assert(stream.received == 0 || step == stream.last + stream.interval);
+  impl.last_step = std::max(impl.last_step, step);
   if (stream.received == 0) stream.first = step;
   stream.last = step;
   ++stream.received;

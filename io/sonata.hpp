@@ -2,9 +2,11 @@
 //
 // Layout written by SonataWriter (and expected by SonataReader):
 //   /                          attrs magic (u32 0x0A7A), version (u32[2] {0, 1}),
-//                                    engram_complete (u8: 0 while running, 1 after close())
+//                                    engram_complete (u8: 0 while running, 1 after close()),
+//                                    engram_duration (f64, ms simulated, updated at each flush)
 //   /spikes                    attr  dt (f64, ms)
-//   /spikes/<population>       attr  sorting (enum u8 {none, by_id, by_time} = by_time)
+//   /spikes/<population>       attrs sorting (enum u8 {none, by_id, by_time} = by_time),
+//                                    n_nodes (u64, population size; engram's, not SONATA's)
 //     timestamps               f64[n], attr units = "ms"
 //     node_ids                 u64[n]
 //   /report/<population>/<variable>

@@ -4,7 +4,7 @@ set -euo pipefail
 packages=(
   g++ cmake ninja-build pkg-config
   libboost-graph-dev libtbb-dev libhdf5-dev hdf5-tools nlohmann-json3-dev
-  catch2 librandom123-dev libcli11-dev libfmt-dev libcairo2-dev libbenchmark-dev
+  catch2 librandom123-dev libcli11-dev libfmt-dev libcairo2-dev libbenchmark-dev libvalijson-dev
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -42,8 +42,7 @@ class Group final : public NeuronGroup {
     columns_.refractory = refractory_.data();
   }
 
-  void update(const StepInput& in, std::uint32_t begin, std::uint32_t end,
-              SpikeOut& out) override {
+  void update(const StepInput& in, std::uint32_t begin, std::uint32_t end, SpikeOut& out) override {
     assert(end <= n_);
     Model::update(runtime_, columns_, in, begin, end, out);
   }

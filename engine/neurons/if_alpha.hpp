@@ -17,11 +17,11 @@ namespace engram::neurons {
 
 // Exact propagation of one alpha synapse over a step h.
 struct AlphaPropagator {
-  double decay = 0.0;       // e^{-h/tau}
+  double decay = 0.0;  // e^{-h/tau}
   double h = 0.0;
-  double jump = 0.0;        // e/tau: rate added per unit weight
-  double mean_x = 0.0;      // step mean of x per unit x0
-  double mean_y = 0.0;      // step mean of x per unit y0
+  double jump = 0.0;    // e/tau: rate added per unit weight
+  double mean_x = 0.0;  // step mean of x per unit x0
+  double mean_y = 0.0;  // step mean of x per unit y0
   AlphaPropagator() = default;
   AlphaPropagator(double tau, double step) : decay(std::exp(-step / tau)), h(step) {
     jump = std::numbers::e / tau;
@@ -80,8 +80,7 @@ struct IfCurrAlpha {
 
   static void update(Runtime& k, Columns<5>& s, const StepInput& in, std::uint32_t begin,
                      std::uint32_t end, SpikeOut& out) {
-    double *v = s.col[kV], *ie = s.col[kIe], *ii = s.col[kIi], *ye = s.col[kYe],
-           *yi = s.col[kYi];
+    double *v = s.col[kV], *ie = s.col[kIe], *ii = s.col[kIi], *ye = s.col[kYe], *yi = s.col[kYi];
     std::int32_t* ref = s.refractory;
     for (std::uint32_t i = begin; i < end; ++i) {
       double je = ye[i] + in.exc[i] * k.ae.jump;
@@ -92,8 +91,8 @@ struct IfCurrAlpha {
       if (ref[i] > 0) {
         --ref[i];
       } else {
-        double vi = k.v_rest + (v[i] - k.v_rest) * k.p22 + xe * k.p21e + je * k.p31e -
-                    xi * k.p21i - ji * k.p31i + (k.i_offset + in.injected[i]) * k.p20;
+        double vi = k.v_rest + (v[i] - k.v_rest) * k.p22 + xe * k.p21e + je * k.p31e - xi * k.p21i -
+                    ji * k.p31i + (k.i_offset + in.injected[i]) * k.p20;
         if (vi >= k.v_thresh) {
           out.push(i);
           vi = k.v_reset;
@@ -152,8 +151,7 @@ struct IfCondAlpha {
 
   static void update(Runtime& k, Columns<5>& s, const StepInput& in, std::uint32_t begin,
                      std::uint32_t end, SpikeOut& out) {
-    double *v = s.col[kV], *ge = s.col[kGe], *gi = s.col[kGi], *ye = s.col[kYe],
-           *yi = s.col[kYi];
+    double *v = s.col[kV], *ge = s.col[kGe], *gi = s.col[kGi], *ye = s.col[kYe], *yi = s.col[kYi];
     std::int32_t* ref = s.refractory;
     for (std::uint32_t i = begin; i < end; ++i) {
       double je = ye[i] + in.exc[i] * k.ae.jump;

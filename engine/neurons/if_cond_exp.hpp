@@ -79,9 +79,8 @@ struct IfCondExp {
       if (ref[i] > 0) {
         --ref[i];
       } else {
-        double vi = cond_membrane_step(v[i], k.g_leak, k.v_rest, e * k.mean_e, k.e_e,
-                                       n * k.mean_i, k.e_i, k.i_offset + in.injected[i], k.cm,
-                                       k.h);
+        double vi = cond_membrane_step(v[i], k.g_leak, k.v_rest, e * k.mean_e, k.e_e, n * k.mean_i,
+                                       k.e_i, k.i_offset + in.injected[i], k.cm, k.h);
         if (vi >= k.v_thresh) {
           out.push(i);
           vi = k.v_reset;

@@ -5,8 +5,9 @@
 //   a spike of weight w (mV) moves v by +w (excitatory) or -w (inhibitory) on arrival
 //   v >= v_thresh: spike, v <- v_reset, refractory for round(tau_refrac/dt) steps
 //
-// Integration: exact over each step; input arriving at step t is added to v before the
-// step's propagation. Input arriving during the refractory period is discarded (as NEST).
+// Integration: exact over each step. As in NEST's iaf_psc_delta, the jumps arriving at step
+// t are added after the step's propagation, so the threshold sees them whole; input arriving
+// during the refractory period is discarded.
 #pragma once
 
 #include "engine/neurons/group.hpp"
@@ -52,8 +53,8 @@ struct IfCurrDelta {
         --ref[i];
         continue;
       }
-      double vi = k.v_rest + (v[i] + jump - k.v_rest) * k.p22 +
-                  (k.i_offset + in.injected[i]) * k.p20;
+      double vi =
+          k.v_rest + (v[i] - k.v_rest) * k.p22 + (k.i_offset + in.injected[i]) * k.p20 + jump;
       if (vi >= k.v_thresh) {
         out.push(i);
         vi = k.v_reset;

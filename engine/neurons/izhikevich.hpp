@@ -4,7 +4,7 @@
 //   v >= 30 mV: spike, v <- c, u <- u + d
 //
 // As in PyNN (NEST's izhikevich), synapses are instantaneous: an input of weight w (mV)
-// moves v by +w (excitatory) or -w (inhibitory) at the start of the step; i_offset (nA)
+// moves v by +w (excitatory) or -w (inhibitory) after the step's Euler update; i_offset (nA)
 // enters the equation as I = 1000·i_offset (the equation's unit is pA-equivalent mV/ms).
 // Integration: forward Euler with both variables advanced from the old values (NEST's
 // "consistent integration").
@@ -39,12 +39,13 @@ struct Izhikevich {
     double* v = s.col[0];
     double* u = s.col[1];
     for (std::uint32_t i = begin; i < end; ++i) {
-      const double v0 = v[i] + in.exc[i] - in.inh[i];
+      const double v0 = v[i];
       const double u0 = u[i];
+      const double jump = in.exc[i] - in.inh[i];
       in.exc[i] = 0.0;
       in.inh[i] = 0.0;
       const double current = 1000.0 * (k.i_offset + in.injected[i]);
-      double vi = v0 + k.h * (0.04 * v0 * v0 + 5.0 * v0 + 140.0 - u0 + current);
+      double vi = v0 + k.h * (0.04 * v0 * v0 + 5.0 * v0 + 140.0 - u0 + current) + jump;
       double ui = u0 + k.h * k.a * (k.b * v0 - u0);
       if (vi >= kPeak) {
         out.push(i);

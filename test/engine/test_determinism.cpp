@@ -62,15 +62,15 @@ NetworkSpec mixed_network() {
   spec.projections.push_back(projection("inh", "exc", FixedProbability{0.3, true},
                                         Value::constant(0.02), Value::uniform(0.8, 2.2),
                                         Receptor::inhibitory));
-  spec.projections.push_back(projection("exc[0:31]", "adex", OneToOne{}, Value::constant(0.01),
-                                        Value::constant(0.3)));
+  spec.projections.push_back(
+      projection("exc[0:31]", "adex", OneToOne{}, Value::constant(0.01), Value::constant(0.3)));
   ProjectionSpec plastic = projection("exc", "exc", FixedProbability{0.1, false},
                                       Value::uniform(0.0, 0.004), Value::uniform(0.2, 1.5));
-  plastic.synapse.stdp = StdpSpec{{20.0, 20.0, 0.0005, 0.0006},
-                                  {WeightDependence::Kind::multiplicative, 0.0, 0.01}};
+  plastic.synapse.stdp =
+      StdpSpec{{20.0, 20.0, 0.0005, 0.0006}, {WeightDependence::Kind::multiplicative, 0.0, 0.01}};
   spec.projections.push_back(plastic);
-  spec.stimuli.push_back({*PopulationSlice::parse("inh[0:20]"), PoissonInput{500.0, 20, 0.05,
-                                                                               Receptor::excitatory}});
+  spec.stimuli.push_back(
+      {*PopulationSlice::parse("inh[0:20]"), PoissonInput{500.0, 20, 0.05, Receptor::excitatory}});
   spec.stimuli.push_back(
       {*PopulationSlice::parse("adex"), StepCurrentSource{{50.0, 150.0}, {0.3, 0.1}}});
   return spec;

@@ -1,9 +1,9 @@
 // The spike file of `engram run`: SONATA layout, the same spikes as in memory, and a file
 // that stays readable when the run is killed.
-#include <catch2/catch.hpp>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <catch2/catch.hpp>
 
 #include <chrono>
 #include <cstdio>
@@ -47,14 +47,17 @@ std::string capture(const std::string& command, int* status) {
   return out;
 }
 
-fs::path example(const char* name) { return fs::path(ENGRAM_SOURCE_DIR) / "examples" / name; }
+fs::path example(const char* name) {
+  return fs::path(ENGRAM_SOURCE_DIR) / "examples" / name;
+}
 
 }  // namespace
 
 TEST_CASE("the spike file holds exactly the spikes of the run", "[output]") {
   TempDir dir;
   const fs::path file = dir.path / "coba.h5";
-  const std::string command = std::string(ENGRAM_CLI) + " run " + example("vogels_abbott_coba.json").string() +
+  const std::string command = std::string(ENGRAM_CLI) + " run " +
+                              example("vogels_abbott_coba.json").string() +
                               " --duration 200 --quiet -o " + file.string();
   int status = 0;
   capture(command, &status);
@@ -87,8 +90,8 @@ TEST_CASE("h5dump shows the SONATA spike layout", "[output]") {
   TempDir dir;
   const fs::path file = dir.path / "chain.h5";
   int status = 0;
-  capture(std::string(ENGRAM_CLI) + " run " + example("small_chain.json").string() + " --quiet -o " +
-              file.string(),
+  capture(std::string(ENGRAM_CLI) + " run " + example("small_chain.json").string() +
+              " --quiet -o " + file.string(),
           &status);
   REQUIRE(status == 0);
   const std::string dump = capture("h5dump -H " + file.string(), &status);
