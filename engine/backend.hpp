@@ -27,6 +27,9 @@ class Backend {
   Step now() const { return now_; }
   const Runtime& runtime() const { return *runtime_; }
   Runtime& runtime() { return *runtime_; }
+  // Makes neuron `neuron` of a SpikeSourceArray population spike at `step` (>= now()).
+  // Throws InputError when the population cannot take given spikes or the step has passed.
+  void schedule_spike(std::uint32_t population, std::uint32_t neuron, Step step);
   // Spikes emitted so far, per population.
   const std::vector<std::uint64_t>& spike_counts() const { return spike_counts_; }
   // Potentiation events that may have been missed because an STDP history ring wrapped.

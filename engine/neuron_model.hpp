@@ -75,6 +75,12 @@ class NeuronGroup {
   virtual std::uint64_t size() const = 0;
   // Bytes of state held per neuron (for memory estimates and reports).
   virtual std::size_t bytes_per_neuron() const = 0;
+  // Schedules a spike of neuron `i` at `step` for models whose spikes are given
+  // (SpikeSourceArray); false for models that cannot take one. Not for the run loop.
+  virtual bool add_spike(std::uint32_t i, Step step) {
+    (void)i, (void)step;
+    return false;
+  }
 };
 
 struct ModelInfo {

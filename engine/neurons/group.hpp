@@ -54,6 +54,14 @@ class Group final : public NeuronGroup {
   }
 
   std::uint64_t size() const override { return n_; }
+  bool add_spike(std::uint32_t i, Step step) override {
+    if constexpr (requires { Model::add_spike(runtime_, i, step); }) {
+      Model::add_spike(runtime_, i, step);
+      return true;
+    } else {
+      return false;
+    }
+  }
   std::size_t bytes_per_neuron() const override {
     return kColumns * sizeof(double) + sizeof(std::int32_t);
   }

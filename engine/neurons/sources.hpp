@@ -45,39 +45,42 @@ struct SpikeSourcePoisson {
 };
 
 // SpikeSourceArray: each neuron fires at its listed times (rounded to the nearest step).
+// Spikes can also be added between runs (add_spike), which is how a program drives a network
+// interactively, one operation at a time.
 struct SpikeSourceArray {
   static constexpr std::array<ParamSpec, 0> parameters{};
   static constexpr std::array<StateSpec, 0> state{};
 
   struct Runtime {
-    // Per neuron, its spike steps (sorted, unique) as a CSR table, and a cursor.
-    std::vector<std::uint64_t> offsets;
-    std::vector<Step> steps;
-    std::vector<std::uint64_t> cursor;
+    std::vector<std::vector<Step>> steps;  // per neuron: sorted, unique
+    std::vector<std::size_t> cursor;       // per neuron: first step not yet reached
     Runtime(std::uint64_t n, const std::vector<double>&, const GroupContext& c)
-        : offsets(n + 1, 0), cursor(n, 0) {
+        : steps(n), cursor(n, 0) {
       const bool shared = c.spike_steps.size() == 1 && n != 1;
-      for (std::uint64_t i = 0; i < n; ++i) {
-        const auto& list = c.spike_steps.empty() ? empty_ : c.spike_steps[shared ? 0 : i];
-        offsets[i + 1] = offsets[i] + list.size();
-        steps.insert(steps.end(), list.begin(), list.end());
-        cursor[i] = offsets[i];
-      }
+      if (c.spike_steps.empty()) return;
+      for (std::uint64_t i = 0; i < n; ++i) steps[i] = c.spike_steps[shared ? 0 : i];
     }
-    static inline const std::vector<Step> empty_{};
   };
 
   static void update(Runtime& k, Columns<0>&, const StepInput& in, std::uint32_t begin,
                      std::uint32_t end, SpikeOut& out) {
     for (std::uint32_t i = begin; i < end; ++i) {
-      std::uint64_t& c = k.cursor[i];
-      const std::uint64_t stop = k.offsets[i + 1];
-      while (c < stop && k.steps[c] < in.step) ++c;  // times before the run started
-      if (c < stop && k.steps[c] == in.step) {
+      const std::vector<Step>& list = k.steps[i];
+      std::size_t& c = k.cursor[i];
+      while (c < list.size() && list[c] < in.step) ++c;  // times before the run started
+      if (c < list.size() && list[c] == in.step) {
         out.push(i);
         ++c;
       }
     }
+  }
+
+  // Adds a spike of neuron i at `step` (not before the steps already simulated).
+  static void add_spike(Runtime& k, std::uint32_t i, Step step) {
+    std::vector<Step>& list = k.steps[i];
+    const auto at = std::lower_bound(list.begin() + static_cast<std::ptrdiff_t>(k.cursor[i]),
+                                     list.end(), step);
+    if (at == list.end() || *at != step) list.insert(at, step);
   }
 };
 
