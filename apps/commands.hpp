@@ -13,5 +13,7 @@ using Command = std::function<int()>;
 Command add_run(CLI::App& app);
 Command add_validate(CLI::App& app);
 Command add_info(CLI::App& app);
+Command add_plot(CLI::App& app);
+Command add_cam(CLI::App& app);
 
 }  // namespace engram::apps

@@ -20,6 +20,9 @@ int main(int argc, char** argv) {
   add("validate", "check a network description and report every problem",
       engram::apps::add_validate);
   add("info", "describe what an output file holds", engram::apps::add_info);
+  add("plot", "draw a raster plot of a spike file", engram::apps::add_plot);
+  add("cam", "run the CA3 content-addressable memory on a list of operations",
+      engram::apps::add_cam);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -32,15 +32,15 @@ std::uint64_t Backend::stdp_history_overflows() const {
 void Backend::schedule_spike(std::uint32_t population, std::uint32_t neuron, Step step) {
   PopulationRuntime& p = runtime_->populations.at(population);
   if (neuron >= p.size)
-    throw InputError("", fmt::format("neuron {} is outside population \"{}\" of {} neurons",
-                                      neuron, p.name, p.size));
+    throw InputError("", fmt::format("neuron {} is outside population \"{}\" of {} neurons", neuron,
+                                     p.name, p.size));
   if (step < now_)
     throw InputError("", fmt::format("cannot schedule a spike at step {}: the simulation is "
-                                      "already at step {}",
-                                      step, now_));
+                                     "already at step {}",
+                                     step, now_));
   if (!p.group->add_spike(neuron, step))
     throw InputError("", fmt::format("population \"{}\" is a {}, which cannot be given spikes",
-                                      p.name, p.model->name));
+                                     p.name, p.model->name));
 }
 
 void Backend::report_spikes(Step step, std::uint32_t population,

@@ -107,8 +107,8 @@ inline double stdp_update(const StdpRuntime& s, double w, std::uint32_t post, St
   // Newest history entry seen by the synapse: step <= t - d.
   std::uint64_t newest = count;  // one past
   while (newest > oldest && steps[(newest - 1) % cap] > t - d) --newest;
-  if (newest == oldest) {  // every kept entry is too recent: older ones were overwritten
-    ++overflows;
+  if (newest == oldest) {         // every kept entry is too recent
+    if (oldest > 0) ++overflows;  // and older ones were overwritten
     return w;
   }
   // First entry after the previous presynaptic spike: step > last_pre - d.

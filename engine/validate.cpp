@@ -388,8 +388,9 @@ class Validator {
                                     e.post, n_pre, n_post));
                 continue;
               }
-              if (e.weight) number(ej + "/weight", *e.weight, unit, 0.0, 1e9);
-              if (e.delay) delay(ej + "/delay", Value::constant(*e.delay));
+              // Entries are [pre, post, weight, delay]: the pointers index the array.
+              if (e.weight) number(ej + "/2", *e.weight, unit, 0.0, 1e9);
+              if (e.delay) delay(ej + "/3", Value::constant(*e.delay));
             }
           }
         },

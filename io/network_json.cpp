@@ -573,6 +573,9 @@ NetworkSpec parse_network_text(const std::string& text) {
       }
     }
     if (auto pos = what.find("] "); pos != std::string::npos) what = what.substr(pos + 2);
+    // nlohmann repeats the location ("parse error at line 3, column 36: "); keep one.
+    if (auto pos = what.find(": "); what.rfind("parse error", 0) == 0 && pos != std::string::npos)
+      what = what.substr(pos + 2);
     throw InputError("", fmt::format("invalid JSON at line {}, column {}: {}", line, column, what));
   }
   return parse_network(doc);

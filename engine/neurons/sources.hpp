@@ -78,8 +78,8 @@ struct SpikeSourceArray {
   // Adds a spike of neuron i at `step` (not before the steps already simulated).
   static void add_spike(Runtime& k, std::uint32_t i, Step step) {
     std::vector<Step>& list = k.steps[i];
-    const auto at = std::lower_bound(list.begin() + static_cast<std::ptrdiff_t>(k.cursor[i]),
-                                     list.end(), step);
+    const auto at =
+        std::lower_bound(list.begin() + static_cast<std::ptrdiff_t>(k.cursor[i]), list.end(), step);
     if (at == list.end() || *at != step) list.insert(at, step);
   }
 };

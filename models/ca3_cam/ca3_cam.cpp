@@ -34,11 +34,12 @@ PopulationSpec lif(const char* name, std::uint64_t size, Cell cell) {
   p.size = size;
   p.model = "IF_curr_exp";
   p.integration = "spinnaker";
-  p.parameters = {{"cm", Value::constant(cell.cm)},           {"tau_m", Value::constant(cell.tau_m)},
-                  {"tau_refrac", Value::constant(1.0)},       {"tau_syn_E", Value::constant(0.3)},
-                  {"tau_syn_I", Value::constant(0.3)},        {"v_rest", Value::constant(-60.0)},
-                  {"v_reset", Value::constant(-60.0)},        {"v_thresh", Value::constant(cell.v_thresh)},
-                  {"i_offset", Value::constant(0.0)}};
+  p.parameters = {
+      {"cm", Value::constant(cell.cm)},     {"tau_m", Value::constant(cell.tau_m)},
+      {"tau_refrac", Value::constant(1.0)}, {"tau_syn_E", Value::constant(0.3)},
+      {"tau_syn_I", Value::constant(0.3)},  {"v_rest", Value::constant(-60.0)},
+      {"v_reset", Value::constant(-60.0)},  {"v_thresh", Value::constant(cell.v_thresh)},
+      {"i_offset", Value::constant(0.0)}};
   p.initial = {{"v", Value::constant(-60.0)}};
   return p;
 }
@@ -83,7 +84,9 @@ std::vector<std::pair<std::uint32_t, double>> input_spikes(const Operation& op,
         for (auto bit : op.content) out.emplace_back(cue_size + bit, op.t + k);
       }
       break;
-    case OpKind::recall_cue: out.emplace_back(op.cue, op.t); break;
+    case OpKind::recall_cue:
+      out.emplace_back(op.cue, op.t);
+      break;
     case OpKind::recall_content:
       for (auto bit : op.content) out.emplace_back(cue_size + bit, op.t);
       break;
@@ -100,9 +103,12 @@ constexpr Step kAnswerFirst = 1, kAnswerEnd = 8;
 
 const char* op_name(OpKind kind) {
   switch (kind) {
-    case OpKind::learn: return "learn";
-    case OpKind::recall_cue: return "recall_cue";
-    case OpKind::recall_content: return "recall_content";
+    case OpKind::learn:
+      return "learn";
+    case OpKind::recall_cue:
+      return "recall_cue";
+    case OpKind::recall_content:
+      return "recall_content";
   }
   return "?";
 }
@@ -126,8 +132,7 @@ void validate(const Experiment& e) {
       d.add(at + "/t", fmt::format("found {}, expected a whole, non-negative number of ms", op.t));
     if (i > 0) {
       const Operation& prev = e.operations[i - 1];
-      const double spacing =
-          prev.kind == OpKind::learn ? kSpacingAfterLearn : kSpacingAfterRecall;
+      const double spacing = prev.kind == OpKind::learn ? kSpacingAfterLearn : kSpacingAfterRecall;
       if (op.t <= prev.t)
         d.add(at + "/t", fmt::format("found {} ms after an operation at {} ms, expected "
                                      "increasing times",
@@ -139,8 +144,8 @@ void validate(const Experiment& e) {
                                      prev.kind == OpKind::learn ? "learn" : "recall"));
     }
     if (op.kind != OpKind::recall_content && op.cue >= e.cue_size)
-      d.add(at + "/cue", fmt::format("found cue {}, expected a cue below cue_size = {}", op.cue,
-                                     e.cue_size));
+      d.add(at + "/cue",
+            fmt::format("found cue {}, expected a cue below cue_size = {}", op.cue, e.cue_size));
     if (op.kind != OpKind::recall_cue) {
       if (op.content.empty())
         d.add(at + "/content", fmt::format("found no bits, expected at least one content bit "
@@ -150,17 +155,18 @@ void validate(const Experiment& e) {
       for (std::size_t k = 0; k < op.content.size(); ++k) {
         if (op.content[k] >= e.content_size)
           d.add(fmt::format("{}/content/{}", at, k),
-                fmt::format("found bit {}, expected a bit below content_size = {}",
-                            op.content[k], e.content_size));
+                fmt::format("found bit {}, expected a bit below content_size = {}", op.content[k],
+                            e.content_size));
         else if (!seen.insert(op.content[k]).second)
           d.add(fmt::format("{}/content/{}", at, k),
                 fmt::format("found bit {} twice, expected each bit once", op.content[k]));
       }
     }
   }
-  if (e.duration && (!std::isfinite(*e.duration) || *e.duration <= 0 ||
-                     *e.duration != std::floor(*e.duration)))
-    d.add("/duration", fmt::format("found {}, expected a whole, positive number of ms", *e.duration));
+  if (e.duration &&
+      (!std::isfinite(*e.duration) || *e.duration <= 0 || *e.duration != std::floor(*e.duration)))
+    d.add("/duration",
+          fmt::format("found {}, expected a whole, positive number of ms", *e.duration));
   d.throw_if_any();
 }
 
@@ -173,8 +179,9 @@ Experiment parse_experiment(const json& doc) {
   for (const auto& [key, value] : doc.items()) {
     (void)value;
     if (std::find(keys.begin(), keys.end(), key) == keys.end())
-      d.add("/" + pointer_token(key), fmt::format("found unknown key \"{}\", expected one of {}{}",
-                                                  key, fmt::join(keys, ", "), did_you_mean(key, keys)));
+      d.add("/" + pointer_token(key),
+            fmt::format("found unknown key \"{}\", expected one of {}{}", key,
+                        fmt::join(keys, ", "), did_you_mean(key, keys)));
   }
   auto count = [&](const char* key) -> std::uint32_t {
     auto it = doc.find(key);
@@ -222,7 +229,8 @@ Experiment parse_experiment(const json& doc) {
         op.t = t->get<double>();
       else
         d.add(at + "/t", "missing or not a number, expected the time of the operation in ms");
-      const std::string name = o.contains("op") && o["op"].is_string() ? o["op"].get<std::string>() : "";
+      const std::string name =
+          o.contains("op") && o["op"].is_string() ? o["op"].get<std::string>() : "";
       if (name == "learn") {
         op.kind = OpKind::learn;
       } else if (name == "recall_cue") {
@@ -230,9 +238,10 @@ Experiment parse_experiment(const json& doc) {
       } else if (name == "recall_content") {
         op.kind = OpKind::recall_content;
       } else {
-        d.add(at + "/op", fmt::format("found {}, expected one of learn, recall_cue, recall_content{}",
-                                      o.contains("op") ? o["op"].dump() : "nothing",
-                                      did_you_mean(name, names)));
+        d.add(
+            at + "/op",
+            fmt::format("found {}, expected one of learn, recall_cue, recall_content{}",
+                        o.contains("op") ? o["op"].dump() : "nothing", did_you_mean(name, names)));
         continue;
       }
       if (op.kind != OpKind::recall_content) {
@@ -241,7 +250,8 @@ Experiment parse_experiment(const json& doc) {
           d.add(at + "/cue", fmt::format("found {}, expected a cue index",
                                          c == o.end() ? "nothing" : c->dump()));
         else
-          op.cue = static_cast<std::uint32_t>(std::min<std::uint64_t>(c->get<std::uint64_t>(), ~0u));
+          op.cue =
+              static_cast<std::uint32_t>(std::min<std::uint64_t>(c->get<std::uint64_t>(), ~0u));
       } else if (o.contains("cue")) {
         d.add(at + "/cue", "found a cue on a recall_content, expected only content bits");
       }
@@ -273,7 +283,8 @@ Experiment parse_experiment(const json& doc) {
 
 Experiment load_experiment(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
-  if (!in) throw InputError("", fmt::format("cannot read \"{}\": no such file or not readable", path));
+  if (!in)
+    throw InputError("", fmt::format("cannot read \"{}\": no such file or not readable", path));
   std::stringstream buffer;
   buffer << in.rdbuf();
   json doc;
@@ -367,8 +378,11 @@ std::vector<RecallResult> decode(const Experiment& e,
   return results;
 }
 
-json to_json(const RecallResult& r) {
-  json j{{"t", r.t}, {"op", op_name(r.kind)}};
+nlohmann::ordered_json to_json(const RecallResult& r) {
+  nlohmann::ordered_json j;
+  // Operation times are whole milliseconds: print them as integers.
+  j["t"] = static_cast<std::int64_t>(r.t);
+  j["op"] = op_name(r.kind);
   if (r.kind == OpKind::recall_content)
     j["cues"] = r.cues;
   else
@@ -400,7 +414,9 @@ Memory::Memory(std::uint32_t cue_size, std::uint32_t content_size, const Backend
 
 Memory::~Memory() = default;
 
-double Memory::now() const { return static_cast<double>(backend_->now()); }
+double Memory::now() const {
+  return static_cast<double>(backend_->now());
+}
 
 std::vector<std::uint32_t> Memory::run_operation(const Operation& op) {
   Experiment one{cue_size_, content_size_, std::nullopt, {op}};

@@ -19,8 +19,8 @@
 namespace engram::models::ca3 {
 
 // Names of the populations, in network order.
-inline constexpr const char* kPopulations[] = {"input",     "cue_cue",  "cue_cont", "cont_cue",
-                                               "cont_cont", "cond",     "cond_int", "merge_cue",
+inline constexpr const char* kPopulations[] = {"input",      "cue_cue", "cue_cont", "cont_cue",
+                                               "cont_cont",  "cond",    "cond_int", "merge_cue",
                                                "merge_cont", "output"};
 
 enum class OpKind { learn, recall_cue, recall_content };
@@ -69,7 +69,9 @@ struct RecallResult {
 std::vector<RecallResult> decode(const Experiment& experiment,
                                  const std::vector<std::pair<Step, std::uint32_t>>& output);
 
-nlohmann::json to_json(const RecallResult& result);
+// {"t": ms, "op": ..., "cues": [...]} or {"t": ms, "op": ..., "content": [...]}, keys in
+// that order.
+nlohmann::ordered_json to_json(const RecallResult& result);
 
 // The memory as a C++ object: each call schedules an operation's input spikes at the
 // current time, advances the network through the operation's answer, and decodes it.
