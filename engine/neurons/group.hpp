@@ -15,11 +15,21 @@ namespace engram::neurons {
 inline constexpr double inf = std::numeric_limits<double>::infinity();
 
 // The columns of one population: pointers into the group's arrays, indexed by neuron.
+// Refractory counts are doubles (whole numbers), like the state, so that a kernel's loop
+// works on one element type and vectorizes; `fired` is scratch for the two-pass kernels.
 template <std::size_t N>
 struct Columns {
   std::array<double*, N> col{};
-  std::int32_t* refractory = nullptr;  // remaining refractory steps
+  double* refractory = nullptr;  // remaining refractory steps
+  double* fired = nullptr;       // scratch: 1 where a neuron fired in this update
 };
+
+// Second pass of a vectorized kernel: the ids of the neurons flagged in `fired`, ascending.
+inline void collect_spikes(const double* fired, std::uint32_t begin, std::uint32_t end,
+                           SpikeOut& out) {
+  for (std::uint32_t i = begin; i < end; ++i)
+    if (fired[i] != 0.0) out.push(i);
+}
 
 // Model requirements:
 //   static constexpr std::array<ParamSpec, P> parameters;
@@ -34,12 +44,13 @@ class Group final : public NeuronGroup {
   static constexpr std::size_t kColumns = Model::state.size();
 
   Group(std::uint64_t n, const std::vector<double>& params, const GroupContext& context)
-      : n_(n), runtime_(n, params, context), refractory_(n, 0) {
+      : n_(n), runtime_(n, params, context), refractory_(n, 0.0), fired_(n, 0.0) {
     for (std::size_t c = 0; c < kColumns; ++c) {
       data_[c].assign(n, 0.0);
       columns_.col[c] = data_[c].data();
     }
     columns_.refractory = refractory_.data();
+    columns_.fired = fired_.data();
   }
 
   void update(const StepInput& in, std::uint32_t begin, std::uint32_t end, SpikeOut& out) override {
@@ -62,15 +73,14 @@ class Group final : public NeuronGroup {
       return false;
     }
   }
-  std::size_t bytes_per_neuron() const override {
-    return kColumns * sizeof(double) + sizeof(std::int32_t);
-  }
+  std::size_t bytes_per_neuron() const override { return (kColumns + 2) * sizeof(double); }
 
  private:
   std::uint64_t n_;
   typename Model::Runtime runtime_;
   std::array<std::vector<double>, kColumns> data_;
-  std::vector<std::int32_t> refractory_;
+  std::vector<double> refractory_;
+  std::vector<double> fired_;
   Columns<kColumns> columns_;
 };
 
@@ -81,8 +91,8 @@ std::unique_ptr<NeuronGroup> create_group(std::uint64_t n, const std::vector<dou
 }
 
 // Steps of a refractory period: round(tau_refrac / dt).
-inline std::int32_t refractory_steps(double tau_refrac, double dt) {
-  return static_cast<std::int32_t>(std::lround(tau_refrac / dt));
+inline double refractory_steps(double tau_refrac, double dt) {
+  return static_cast<double>(std::llround(tau_refrac / dt));
 }
 
 // Exact propagator from an exponentially decaying current (time constant tau_syn) to the

@@ -10,6 +10,7 @@
 // tests); it never overshoots a reversal potential, whatever the conductance.
 #pragma once
 
+#include "engine/fast_math.hpp"
 #include "engine/neurons/group.hpp"
 
 namespace engram::neurons {
@@ -19,7 +20,7 @@ inline double cond_membrane_step(double v, double g_leak, double v_rest, double 
                                  double gi, double e_i, double current, double cm, double h) {
   const double g_total = g_leak + ge + gi;
   const double v_inf = (g_leak * v_rest + ge * e_e + gi * e_i + current) / g_total;
-  return v_inf + (v - v_inf) * std::exp(-h * g_total / cm);
+  return v_inf + (v - v_inf) * exp_vec(-h / cm * g_total);
 }
 
 struct IfCondExp {
@@ -45,7 +46,7 @@ struct IfCondExp {
 
   struct Runtime {
     double cm, g_leak, e_e, e_i, v_rest, v_reset, v_thresh, i_offset, h;
-    std::int32_t refractory;
+    double refractory;
     double decay_e, decay_i, mean_e, mean_i;
     Runtime(std::uint64_t, const std::vector<double>& p, const GroupContext& c)
         : cm(p[0]),
@@ -65,32 +66,34 @@ struct IfCondExp {
     }
   };
 
+  // Two passes: a branch-free loop over the arrays (it vectorizes), then the spike ids.
   static void update(Runtime& k, Columns<3>& s, const StepInput& in, std::uint32_t begin,
                      std::uint32_t end, SpikeOut& out) {
-    double* v = s.col[kV];
-    double* ge = s.col[kGe];
-    double* gi = s.col[kGi];
-    std::int32_t* ref = s.refractory;
+    double* __restrict v = s.col[kV];
+    double* __restrict ge = s.col[kGe];
+    double* __restrict gi = s.col[kGi];
+    double* __restrict ref = s.refractory;
+    double* __restrict fired = s.fired;
+    double* __restrict exc = in.exc;
+    double* __restrict inh = in.inh;
+    const double* __restrict injected = in.injected;
     for (std::uint32_t i = begin; i < end; ++i) {
-      const double e = ge[i] + in.exc[i];
-      const double n = gi[i] + in.inh[i];
-      in.exc[i] = 0.0;
-      in.inh[i] = 0.0;
-      if (ref[i] > 0) {
-        --ref[i];
-      } else {
-        double vi = cond_membrane_step(v[i], k.g_leak, k.v_rest, e * k.mean_e, k.e_e, n * k.mean_i,
-                                       k.e_i, k.i_offset + in.injected[i], k.cm, k.h);
-        if (vi >= k.v_thresh) {
-          out.push(i);
-          vi = k.v_reset;
-          ref[i] = k.refractory;
-        }
-        v[i] = vi;
-      }
+      const double e = ge[i] + exc[i];
+      const double n = gi[i] + inh[i];
+      exc[i] = 0.0;
+      inh[i] = 0.0;
+      const double stepped =
+          cond_membrane_step(v[i], k.g_leak, k.v_rest, e * k.mean_e, k.e_e, n * k.mean_i, k.e_i,
+                             k.i_offset + injected[i], k.cm, k.h);
+      const bool active = ref[i] <= 0.0;
+      const bool fire = active && stepped >= k.v_thresh;
+      v[i] = fire ? k.v_reset : (active ? stepped : v[i]);
+      ref[i] = fire ? k.refractory : (active ? 0.0 : ref[i] - 1.0);
+      fired[i] = fire ? 1.0 : 0.0;
       ge[i] = e * k.decay_e;
       gi[i] = n * k.decay_i;
     }
+    collect_spikes(fired, begin, end, out);
   }
 };
 

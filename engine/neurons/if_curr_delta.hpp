@@ -30,7 +30,7 @@ struct IfCurrDelta {
 
   struct Runtime {
     double v_rest, v_reset, v_thresh, i_offset, p22, p20;
-    std::int32_t refractory;
+    double refractory;
     Runtime(std::uint64_t, const std::vector<double>& p, const GroupContext& c)
         : v_rest(p[3]),
           v_reset(p[4]),
@@ -41,27 +41,28 @@ struct IfCurrDelta {
           refractory(refractory_steps(p[2], c.dt)) {}
   };
 
+  // Two passes: a branch-free loop over the arrays (it vectorizes), then the spike ids.
   static void update(Runtime& k, Columns<1>& s, const StepInput& in, std::uint32_t begin,
                      std::uint32_t end, SpikeOut& out) {
-    double* v = s.col[0];
-    std::int32_t* ref = s.refractory;
+    double* __restrict v = s.col[0];
+    double* __restrict ref = s.refractory;
+    double* __restrict fired = s.fired;
+    double* __restrict exc = in.exc;
+    double* __restrict inh = in.inh;
+    const double* __restrict injected = in.injected;
     for (std::uint32_t i = begin; i < end; ++i) {
-      const double jump = in.exc[i] - in.inh[i];
-      in.exc[i] = 0.0;
-      in.inh[i] = 0.0;
-      if (ref[i] > 0) {
-        --ref[i];
-        continue;
-      }
-      double vi =
-          k.v_rest + (v[i] - k.v_rest) * k.p22 + (k.i_offset + in.injected[i]) * k.p20 + jump;
-      if (vi >= k.v_thresh) {
-        out.push(i);
-        vi = k.v_reset;
-        ref[i] = k.refractory;
-      }
-      v[i] = vi;
+      const double jump = exc[i] - inh[i];
+      exc[i] = 0.0;
+      inh[i] = 0.0;
+      const double stepped =
+          k.v_rest + (v[i] - k.v_rest) * k.p22 + (k.i_offset + injected[i]) * k.p20 + jump;
+      const bool active = ref[i] <= 0.0;
+      const bool fire = active && stepped >= k.v_thresh;
+      v[i] = fire ? k.v_reset : (active ? stepped : v[i]);
+      ref[i] = fire ? k.refractory : (active ? 0.0 : ref[i] - 1.0);
+      fired[i] = fire ? 1.0 : 0.0;
     }
+    collect_spikes(fired, begin, end, out);
   }
 };
 

@@ -38,7 +38,7 @@ struct IfCurrExp {
   struct Runtime {
     bool spinnaker;
     double v_rest, v_reset, v_thresh, i_offset;
-    std::int32_t refractory;
+    double refractory;
     double p22, p11e, p11i, p21e, p21i, p20;  // exact propagators
     double scale_e, scale_i, r_m;             // spinnaker scheme
     Runtime(std::uint64_t, const std::vector<double>& p, const GroupContext& c)
@@ -66,7 +66,7 @@ struct IfCurrExp {
     double* v = s.col[kV];
     double* ie = s.col[kIe];
     double* ii = s.col[kIi];
-    std::int32_t* ref = s.refractory;
+    double* ref = s.refractory;
     if (k.spinnaker) {
       for (std::uint32_t i = begin; i < end; ++i) {
         const double e = ie[i] + in.exc[i] * k.scale_e;
@@ -74,7 +74,7 @@ struct IfCurrExp {
         in.exc[i] = 0.0;
         in.inh[i] = 0.0;
         if (ref[i] > 0) {
-          --ref[i];
+          ref[i] -= 1.0;
         } else {
           const double alpha = (e - n + k.i_offset + in.injected[i]) * k.r_m + k.v_rest;
           double vi = alpha - k.p22 * (alpha - v[i]);
@@ -90,26 +90,27 @@ struct IfCurrExp {
       }
       return;
     }
+    // Two passes: a branch-free loop over the arrays (it vectorizes), then the spike ids.
+    double* __restrict exc = in.exc;
+    double* __restrict inh = in.inh;
+    const double* __restrict injected = in.injected;
+    double* __restrict fired = s.fired;
     for (std::uint32_t i = begin; i < end; ++i) {
-      const double e = ie[i] + in.exc[i];
-      const double n = ii[i] + in.inh[i];
-      in.exc[i] = 0.0;
-      in.inh[i] = 0.0;
-      if (ref[i] > 0) {
-        --ref[i];
-      } else {
-        double vi = k.v_rest + (v[i] - k.v_rest) * k.p22 + e * k.p21e - n * k.p21i +
-                    (k.i_offset + in.injected[i]) * k.p20;
-        if (vi >= k.v_thresh) {
-          out.push(i);
-          vi = k.v_reset;
-          ref[i] = k.refractory;
-        }
-        v[i] = vi;
-      }
+      const double e = ie[i] + exc[i];
+      const double n = ii[i] + inh[i];
+      exc[i] = 0.0;
+      inh[i] = 0.0;
+      const double stepped = k.v_rest + (v[i] - k.v_rest) * k.p22 + e * k.p21e - n * k.p21i +
+                             (k.i_offset + injected[i]) * k.p20;
+      const bool active = ref[i] <= 0.0;
+      const bool fire = active && stepped >= k.v_thresh;
+      v[i] = fire ? k.v_reset : (active ? stepped : v[i]);
+      ref[i] = fire ? k.refractory : (active ? 0.0 : ref[i] - 1.0);
+      fired[i] = fire ? 1.0 : 0.0;
       ie[i] = e * k.p11e;
       ii[i] = n * k.p11i;
     }
+    collect_spikes(fired, begin, end, out);
   }
 };
 
