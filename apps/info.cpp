@@ -1,5 +1,4 @@
 // engram info: what an output file holds.
-#include <algorithm>
 #include <memory>
 
 #include <fmt/format.h>
@@ -22,19 +21,17 @@ Command add_info(CLI::App& app) {
     fmt::print("\n\n{:<20} {:>10} {:>12} {:>22} {:>11}\n", "population", "neurons", "spikes",
                "time range (ms)", "rate (Hz)");
     for (const std::string& name : reader.populations()) {
-      const auto spikes = reader.spikes(name);
+      // Counts and time ranges only: info never loads a population's spikes.
+      const std::uint64_t count = reader.spike_count(name);
       const auto size = reader.population_size(name);
       std::string range = "-";
-      if (!spikes.timestamps.empty()) {
-        const auto [lo, hi] =
-            std::minmax_element(spikes.timestamps.begin(), spikes.timestamps.end());
-        range = fmt::format("{:g} – {:g}", *lo, *hi);
-      }
+      if (const auto r = reader.time_range(name))
+        range = fmt::format("{:g} – {:g}", r->first, r->second);
       std::string rate = "-";
       if (size && duration && *duration > 0)
-        rate = fmt::format("{:.2f}", spikes.timestamps.size() / (*size * *duration * 1e-3));
+        rate = fmt::format("{:.2f}", static_cast<double>(count) / (*size * *duration * 1e-3));
       fmt::print("{:<20} {:>10} {:>12} {:>22} {:>11}\n", name,
-                 size ? fmt::format("{}", *size) : "?", spikes.timestamps.size(), range, rate);
+                 size ? fmt::format("{}", *size) : "?", count, range, rate);
     }
     const auto variables = reader.variables();
     if (!variables.empty()) {

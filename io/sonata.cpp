@@ -6,6 +6,7 @@
 #include <array>
 #include <cassert>
 #include <chrono>
+#include <limits>
 #include <string_view>
 #include <utility>
 
@@ -633,6 +634,45 @@ std::uint64_t SonataReader::spike_count(const std::string& population) const {
   Handle dataset = open_dataset(group.get(), "timestamps", impl_->path);
   const std::vector<hsize_t> dims = shape(dataset.get(), impl_->path);
   return dims.empty() ? 0 : dims[0];
+}
+
+std::optional<std::pair<double, double>> SonataReader::time_range(
+    const std::string& population) const {
+  QuietErrors quiet;
+  Handle spikes_group = open_group(impl_->file.get(), "spikes", impl_->path);
+  Handle group = impl_->named_group(spikes_group.get(), population, "spike population");
+  Handle dataset = open_dataset(group.get(), "timestamps", impl_->path);
+  const std::vector<hsize_t> dims = shape(dataset.get(), impl_->path);
+  if (dims.empty() || dims[0] == 0) return std::nullopt;
+  const bool sorted = read_label_attribute(group.get(), "sorting", impl_->path) == "by_time";
+  // Sorted by time: the first and the last element. Otherwise scan in blocks, so that memory
+  // stays bounded however many spikes the file holds.
+  const hsize_t n = dims[0];
+  const hsize_t block = sorted ? 1 : std::min<hsize_t>(n, 1 << 20);
+  std::vector<double> buffer(block);
+  double lo = std::numeric_limits<double>::infinity(), hi = -lo;
+  Handle file_space = own(H5Dget_space(dataset.get()), H5Sclose, impl_->path, "cannot read spikes");
+  auto read_block = [&](hsize_t start, hsize_t count) {
+    check(H5Sselect_hyperslab(file_space.get(), H5S_SELECT_SET, &start, nullptr, &count, nullptr),
+          impl_->path, "cannot read spikes");
+    Handle memory =
+        own(H5Screate_simple(1, &count, nullptr), H5Sclose, impl_->path, "cannot read spikes");
+    check(H5Dread(dataset.get(), H5T_NATIVE_DOUBLE, memory.get(), file_space.get(), H5P_DEFAULT,
+                  buffer.data()),
+          impl_->path, "cannot read spikes");
+    for (hsize_t i = 0; i < count; ++i) {
+      lo = std::min(lo, buffer[i]);
+      hi = std::max(hi, buffer[i]);
+    }
+  };
+  if (sorted) {
+    read_block(0, 1);
+    read_block(n - 1, 1);
+  } else {
+    for (hsize_t start = 0; start < n; start += block)
+      read_block(start, std::min(block, n - start));
+  }
+  return std::make_pair(lo, hi);
 }
 
 SonataReader::Spikes SonataReader::spikes(const std::string& population) const {

@@ -107,6 +107,9 @@ class SonataReader {
   Spikes spikes(const std::string& population) const;
   // False when the writer never reached close() (or the file was not written by engram).
   bool complete() const;
+  // Earliest and latest spike time of a population (nullopt without spikes), read without
+  // loading its spikes.
+  std::optional<std::pair<double, double>> time_range(const std::string& population) const;
   std::optional<double> dt() const;
   // Simulated time the file covers, ms (engram's attribute; nullopt for other writers).
   std::optional<double> duration() const;

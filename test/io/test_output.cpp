@@ -5,6 +5,7 @@
 #include <unistd.h>
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -79,6 +80,10 @@ TEST_CASE("the spike file holds exactly the spikes of the run", "[output]") {
     CHECK(spikes.sorting == "by_time");
     CHECK(spikes.units == "ms");
     CHECK(reader.population_size(name) == (name == std::string("exc") ? 3200u : 800u));
+    const auto range = reader.time_range(name);
+    REQUIRE(range.has_value());
+    CHECK(range->first == *std::min_element(spikes.timestamps.begin(), spikes.timestamps.end()));
+    CHECK(range->second == *std::max_element(spikes.timestamps.begin(), spikes.timestamps.end()));
     for (std::size_t i = 0; i < expected.size(); ++i) {
       REQUIRE(spikes.timestamps[i] == static_cast<double>(expected[i].first) * 0.1);
       REQUIRE(spikes.node_ids[i] == expected[i].second);
