@@ -215,9 +215,8 @@ void build_stimuli(const NetworkSpec& spec, Runtime& rt) {
             for (double t : k.times) c.steps.push_back(steps_of(t, spec.dt));
             p.currents.push_back(std::move(c));
           } else if constexpr (std::is_same_v<K, PoissonInput>) {
-            p.poisson_inputs.push_back({target,
-                                        static_cast<double>(k.number) * k.rate * spec.dt * 1e-3,
-                                        k.weight, k.receptor, i});
+            const double mean = static_cast<double>(k.number) * k.rate * spec.dt * 1e-3;
+            p.poisson_inputs.push_back({target, mean, std::exp(-mean), k.weight, k.receptor, i});
           }
         },
         s.kind);

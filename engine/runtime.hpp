@@ -56,6 +56,7 @@ struct CurrentSchedule {
 struct PoissonDrive {
   Range target;
   double mean_per_step = 0.0;  // number · rate · dt
+  double exp_neg_mean = 1.0;   // e^{-mean_per_step}, for sampling by inversion
   double weight = 0.0;
   Receptor receptor = Receptor::excitatory;
   std::uint32_t stream = 0;  // stimulus index, keys the random stream

@@ -18,6 +18,23 @@
 
 namespace engram {
 
+// Below this mean a Poisson count is drawn by inversion from one 32-bit uniform.
+inline constexpr double kSmallPoissonMean = 10.0;
+
+// The Poisson(mean) count whose cumulative probability first exceeds u (inversion by
+// sequential search; expected mean + 1 iterations).
+inline std::uint32_t poisson_by_inversion(double u, double mean, double exp_neg_mean) {
+  double p = exp_neg_mean;
+  double cumulative = p;
+  std::uint32_t k = 0;
+  while (u > cumulative && k < 1000) {
+    ++k;
+    p *= mean / k;
+    cumulative += p;
+  }
+  return k;
+}
+
 // Stimuli of step t for neurons [r.begin, r.end) of population `pop`.
 inline void apply_stimuli(Runtime& rt, std::uint32_t pop, Step t, Range r) {
   PopulationRuntime& p = rt.populations[pop];
@@ -33,10 +50,26 @@ inline void apply_stimuli(Runtime& rt, std::uint32_t pop, Step t, Range r) {
   for (const PoissonDrive& d : p.poisson_inputs) {
     double* slot = p.ring.at(t, d.receptor);
     const std::uint32_t b = std::max(r.begin, d.target.begin), e = std::min(r.end, d.target.end);
-    for (std::uint32_t i = b; i < e; ++i) {
-      Stream stream(rt.seed, Purpose::poisson_input, d.stream, i, static_cast<std::uint32_t>(t));
-      const std::uint32_t k = stream.poisson(d.mean_per_step);
-      if (k) slot[i] += k * d.weight;
+    if (d.mean_per_step < kSmallPoissonMean) {
+      // One Philox block serves four neurons: neuron i uses word i mod 4 of the block keyed
+      // by i / 4, whoever computes it, so the draws do not depend on the partitioning.
+      for (std::uint32_t i = b; i < e;) {
+        Stream stream(rt.seed, Purpose::poisson_input, d.stream, i / 4,
+                      static_cast<std::uint32_t>(t));
+        std::uint32_t words[4];
+        for (auto& w : words) w = stream.next_u32();
+        for (const std::uint32_t block_end = std::min(e, (i / 4 + 1) * 4); i < block_end; ++i) {
+          const double u = (static_cast<double>(words[i % 4]) + 0.5) * 0x1.0p-32;
+          const std::uint32_t k = poisson_by_inversion(u, d.mean_per_step, d.exp_neg_mean);
+          if (k) slot[i] += k * d.weight;
+        }
+      }
+    } else {
+      for (std::uint32_t i = b; i < e; ++i) {
+        Stream stream(rt.seed, Purpose::poisson_input, d.stream, i, static_cast<std::uint32_t>(t));
+        const std::uint32_t k = stream.poisson(d.mean_per_step);
+        if (k) slot[i] += k * d.weight;
+      }
     }
   }
 }
