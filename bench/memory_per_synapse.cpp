@@ -119,17 +119,15 @@ int main(int argc, char** argv) {
   };
   SynapseSpec one_weight{Value::constant(0.1), Value::constant(1.5), Receptor::excitatory, {}};
   SynapseSpec weights{Value::uniform(0.05, 0.15), Value::constant(1.5), Receptor::excitatory, {}};
-  SynapseSpec weights_delays{Value::uniform(0.05, 0.15), Value::uniform(1.0, 5.0),
-                             Receptor::excitatory, {}};
-  SynapseSpec plastic{Value::uniform(0.2, 0.8), Value::constant(1.5), Receptor::excitatory,
-                      stdp()};
+  SynapseSpec weights_delays{
+      Value::uniform(0.05, 0.15), Value::uniform(1.0, 5.0), Receptor::excitatory, {}};
+  SynapseSpec plastic{Value::uniform(0.2, 0.8), Value::constant(1.5), Receptor::excitatory, stdp()};
   const std::uint64_t n1000 = std::max<std::uint64_t>(synapses / 1000, 1000);
   const std::uint64_t n100 = std::max<std::uint64_t>(synapses / 100, 100);
   const std::vector<Case> cases = {
       {"static, one weight and delay (in-degree 1000)", n1000, n1000, 1000, one_weight},
       {"static, weight per synapse (in-degree 1000)", n1000, n1000, 1000, weights},
-      {"static, weight and delay per synapse (in-degree 1000)", n1000, n1000, 1000,
-       weights_delays},
+      {"static, weight and delay per synapse (in-degree 1000)", n1000, n1000, 1000, weights_delays},
       {"static, one weight and delay (in-degree 100)", n100, n100, 100, one_weight},
       {"STDP (in-degree 1000)", n1000, n1000, 1000, plastic},
       {"STDP (in-degree 100)", n100, n100, 100, plastic},
@@ -137,8 +135,8 @@ int main(int argc, char** argv) {
   if (json)
     std::printf("[\n");
   else
-    std::printf("%-55s %11s %9s %9s %9s %9s\n", "projection", "synapses", "rss", "heap",
-                "arrays", "rss all");
+    std::printf("%-55s %11s %9s %9s %9s %9s\n", "projection", "synapses", "rss", "heap", "arrays",
+                "rss all");
   for (std::size_t k = 0; k < cases.size(); ++k) {
     const Case& c = cases[k];
     const Footprint none = measure(network(c, 0));

@@ -77,9 +77,8 @@ void neuron_update(benchmark::State& state, const ModelCase& c) {
     benchmark::ClobberMemory();
   }
   const double steps = static_cast<double>(state.iterations());
-  state.counters["ns_per_neuron_step"] =
-      benchmark::Counter(steps * static_cast<double>(n),
-                         benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
+  state.counters["ns_per_neuron_step"] = benchmark::Counter(
+      steps * static_cast<double>(n), benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
   state.counters["rate_Hz"] = static_cast<double>(spikes) / (steps * n * spec.dt * 1e-3);
 }
 
@@ -143,8 +142,9 @@ void deliver_static(benchmark::State& state) {
   state.counters["ns_per_event"] = benchmark::Counter(
       static_cast<double>(events), benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
   state.counters["events_per_step"] = static_cast<double>(events) / state.iterations();
-  state.SetLabel(kind == 0 ? "one weight, one delay" : kind == 1 ? "weight per synapse"
-                                                                 : "weight and delay per synapse");
+  state.SetLabel(kind == 0   ? "one weight, one delay"
+                 : kind == 1 ? "weight per synapse"
+                             : "weight and delay per synapse");
 }
 
 // 1 M plastic synapses (10,000 -> 10,000, in-degree 100); each step 10 postsynaptic and 10
@@ -157,9 +157,9 @@ void deliver_stdp(benchmark::State& state) {
   s.delay = Value::constant(1.0);
   StdpSpec stdp;
   stdp.timing = {20.0, 20.0, 0.01, 0.012};
-  stdp.weight_dependence = {multiplicative ? WeightDependence::Kind::multiplicative
-                                           : WeightDependence::Kind::additive,
-                            0.0, 1.0};
+  stdp.weight_dependence = {
+      multiplicative ? WeightDependence::Kind::multiplicative : WeightDependence::Kind::additive,
+      0.0, 1.0};
   s.stdp = stdp;
   Delivery d = delivery_network(n, n, 100, s);
   const std::uint32_t per_step = 10, period = static_cast<std::uint32_t>(n / per_step);
@@ -197,7 +197,10 @@ const bool registered = [] {
   benchmark::RegisterBenchmark("deliver/static", deliver_static)
       ->ArgNames({"kind", "n_post"})
       ->ArgsProduct({{0, 1, 2}, {10'000, 100'000}});
-  benchmark::RegisterBenchmark("deliver/stdp", deliver_stdp)->ArgName("multiplicative")->Arg(0)->Arg(1);
+  benchmark::RegisterBenchmark("deliver/stdp", deliver_stdp)
+      ->ArgName("multiplicative")
+      ->Arg(0)
+      ->Arg(1);
   return true;
 }();
 

@@ -10,6 +10,15 @@
 
 #include "engine/neuron_model.hpp"
 
+// Hot kernels are compiled twice on x86-64, for AVX2 and for the baseline, and the loader
+// picks one for the machine (GCC function multiversioning). Both perform the same IEEE
+// operations in the same order (no FMA contraction), so results do not depend on the pick.
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(__AVX2__)
+#define ENGRAM_VECTOR_CLONES __attribute__((target_clones("avx2", "default")))
+#else
+#define ENGRAM_VECTOR_CLONES
+#endif
+
 namespace engram::neurons {
 
 inline constexpr double inf = std::numeric_limits<double>::infinity();

@@ -69,31 +69,38 @@ struct IfCondExp {
   // Two passes: a branch-free loop over the arrays (it vectorizes), then the spike ids.
   static void update(Runtime& k, Columns<3>& s, const StepInput& in, std::uint32_t begin,
                      std::uint32_t end, SpikeOut& out) {
-    double* __restrict v = s.col[kV];
-    double* __restrict ge = s.col[kGe];
-    double* __restrict gi = s.col[kGi];
-    double* __restrict ref = s.refractory;
-    double* __restrict fired = s.fired;
-    double* __restrict exc = in.exc;
-    double* __restrict inh = in.inh;
-    const double* __restrict injected = in.injected;
-    for (std::uint32_t i = begin; i < end; ++i) {
+    advance(k, s.col[kV], s.col[kGe], s.col[kGi], s.refractory, s.fired, in.exc, in.inh,
+            in.injected, begin, end);
+    collect_spikes(s.fired, begin, end, out);
+  }
+
+  // Restrict-qualified parameters (and the constants copied by value) tell the compiler that
+  // no two arrays overlap, which it needs to vectorize the loop.
+  ENGRAM_VECTOR_CLONES static void advance(const Runtime k, double* __restrict v,
+                                           double* __restrict ge, double* __restrict gi,
+                                           double* __restrict ref, double* __restrict fired,
+                                           double* __restrict exc, double* __restrict inh,
+                                           const double* __restrict injected, std::size_t begin,
+                                           std::size_t end) {
+    for (std::size_t i = begin; i < end; ++i) {
       const double e = ge[i] + exc[i];
       const double n = gi[i] + inh[i];
       exc[i] = 0.0;
       inh[i] = 0.0;
+      const double v0 = v[i], r0 = ref[i];
       const double stepped =
-          cond_membrane_step(v[i], k.g_leak, k.v_rest, e * k.mean_e, k.e_e, n * k.mean_i, k.e_i,
+          cond_membrane_step(v0, k.g_leak, k.v_rest, e * k.mean_e, k.e_e, n * k.mean_i, k.e_i,
                              k.i_offset + injected[i], k.cm, k.h);
-      const bool active = ref[i] <= 0.0;
-      const bool fire = active && stepped >= k.v_thresh;
-      v[i] = fire ? k.v_reset : (active ? stepped : v[i]);
-      ref[i] = fire ? k.refractory : (active ? 0.0 : ref[i] - 1.0);
+      const bool active = r0 <= 0.0;
+      const bool fire = active & (stepped >= k.v_thresh);
+      const double next = active ? stepped : v0;
+      v[i] = fire ? k.v_reset : next;
+      const double counted = active ? 0.0 : r0 - 1.0;
+      ref[i] = fire ? k.refractory : counted;
       fired[i] = fire ? 1.0 : 0.0;
       ge[i] = e * k.decay_e;
       gi[i] = n * k.decay_i;
     }
-    collect_spikes(fired, begin, end, out);
   }
 };
 

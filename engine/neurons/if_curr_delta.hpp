@@ -44,25 +44,32 @@ struct IfCurrDelta {
   // Two passes: a branch-free loop over the arrays (it vectorizes), then the spike ids.
   static void update(Runtime& k, Columns<1>& s, const StepInput& in, std::uint32_t begin,
                      std::uint32_t end, SpikeOut& out) {
-    double* __restrict v = s.col[0];
-    double* __restrict ref = s.refractory;
-    double* __restrict fired = s.fired;
-    double* __restrict exc = in.exc;
-    double* __restrict inh = in.inh;
-    const double* __restrict injected = in.injected;
-    for (std::uint32_t i = begin; i < end; ++i) {
+    advance(k, s.col[0], s.refractory, s.fired, in.exc, in.inh, in.injected, begin, end);
+    collect_spikes(s.fired, begin, end, out);
+  }
+
+  // Restrict-qualified parameters (and the constants copied by value) tell the compiler that
+  // no two arrays overlap, which it needs to vectorize the loop.
+  ENGRAM_VECTOR_CLONES static void advance(const Runtime k, double* __restrict v,
+                                           double* __restrict ref, double* __restrict fired,
+                                           double* __restrict exc, double* __restrict inh,
+                                           const double* __restrict injected, std::size_t begin,
+                                           std::size_t end) {
+    for (std::size_t i = begin; i < end; ++i) {
       const double jump = exc[i] - inh[i];
       exc[i] = 0.0;
       inh[i] = 0.0;
+      const double v0 = v[i], r0 = ref[i];
       const double stepped =
-          k.v_rest + (v[i] - k.v_rest) * k.p22 + (k.i_offset + injected[i]) * k.p20 + jump;
-      const bool active = ref[i] <= 0.0;
-      const bool fire = active && stepped >= k.v_thresh;
-      v[i] = fire ? k.v_reset : (active ? stepped : v[i]);
-      ref[i] = fire ? k.refractory : (active ? 0.0 : ref[i] - 1.0);
+          k.v_rest + (v0 - k.v_rest) * k.p22 + (k.i_offset + injected[i]) * k.p20 + jump;
+      const bool active = r0 <= 0.0;
+      const bool fire = active & (stepped >= k.v_thresh);
+      const double next = active ? stepped : v0;
+      v[i] = fire ? k.v_reset : next;
+      const double counted = active ? 0.0 : r0 - 1.0;
+      ref[i] = fire ? k.refractory : counted;
       fired[i] = fire ? 1.0 : 0.0;
     }
-    collect_spikes(fired, begin, end, out);
   }
 };
 

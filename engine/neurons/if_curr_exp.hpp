@@ -91,26 +91,36 @@ struct IfCurrExp {
       return;
     }
     // Two passes: a branch-free loop over the arrays (it vectorizes), then the spike ids.
-    double* __restrict exc = in.exc;
-    double* __restrict inh = in.inh;
-    const double* __restrict injected = in.injected;
-    double* __restrict fired = s.fired;
-    for (std::uint32_t i = begin; i < end; ++i) {
+    advance_exact(k, v, ie, ii, ref, s.fired, in.exc, in.inh, in.injected, begin, end);
+    collect_spikes(s.fired, begin, end, out);
+  }
+
+  // Restrict-qualified parameters (and the constants copied by value) tell the compiler that
+  // no two arrays overlap, which it needs to vectorize the loop.
+  ENGRAM_VECTOR_CLONES static void advance_exact(const Runtime k, double* __restrict v,
+                                                 double* __restrict ie, double* __restrict ii,
+                                                 double* __restrict ref, double* __restrict fired,
+                                                 double* __restrict exc, double* __restrict inh,
+                                                 const double* __restrict injected,
+                                                 std::size_t begin, std::size_t end) {
+    for (std::size_t i = begin; i < end; ++i) {
       const double e = ie[i] + exc[i];
       const double n = ii[i] + inh[i];
       exc[i] = 0.0;
       inh[i] = 0.0;
-      const double stepped = k.v_rest + (v[i] - k.v_rest) * k.p22 + e * k.p21e - n * k.p21i +
+      const double v0 = v[i], r0 = ref[i];
+      const double stepped = k.v_rest + (v0 - k.v_rest) * k.p22 + e * k.p21e - n * k.p21i +
                              (k.i_offset + injected[i]) * k.p20;
-      const bool active = ref[i] <= 0.0;
-      const bool fire = active && stepped >= k.v_thresh;
-      v[i] = fire ? k.v_reset : (active ? stepped : v[i]);
-      ref[i] = fire ? k.refractory : (active ? 0.0 : ref[i] - 1.0);
+      const bool active = r0 <= 0.0;
+      const bool fire = active & (stepped >= k.v_thresh);
+      const double next = active ? stepped : v0;
+      v[i] = fire ? k.v_reset : next;
+      const double counted = active ? 0.0 : r0 - 1.0;
+      ref[i] = fire ? k.refractory : counted;
       fired[i] = fire ? 1.0 : 0.0;
       ie[i] = e * k.p11e;
       ii[i] = n * k.p11i;
     }
-    collect_spikes(fired, begin, end, out);
   }
 };
 

@@ -73,7 +73,7 @@ TEST_CASE("the spike file holds exactly the spikes of the run", "[output]") {
   CHECK(reader.dt() == Approx(0.1));
   CHECK(reader.duration() == Approx(200.0));
   CHECK(reader.populations() == std::vector<std::string>{"exc", "inh"});
-  for (const std::string& name : {"exc", "inh"}) {
+  for (const std::string name : {"exc", "inh"}) {
     const auto spikes = reader.spikes(name);
     const auto& expected = memory.of(name);
     REQUIRE(spikes.timestamps.size() == expected.size());
