@@ -1,8 +1,23 @@
 #include "test/support.hpp"
 
+#include <unistd.h>
+
+#include <random>
 #include <stdexcept>
 
 namespace engram::test {
+
+TempDir::TempDir() {
+  std::random_device random;
+  path = std::filesystem::temp_directory_path() /
+         ("engram_test_" + std::to_string(::getpid()) + "_" + std::to_string(random()));
+  std::filesystem::create_directories(path);
+}
+
+TempDir::~TempDir() {
+  std::error_code ignored;
+  std::filesystem::remove_all(path, ignored);
+}
 
 const std::vector<std::pair<Step, std::uint32_t>>& MemoryObserver::of(
     const std::string& name) const {

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <filesystem>
 #include <map>
 #include <string>
 #include <vector>
@@ -10,6 +11,15 @@
 #include "engine/network.hpp"
 
 namespace engram::test {
+
+// A fresh directory for one test, removed with everything in it afterwards.
+struct TempDir {
+  std::filesystem::path path;
+  TempDir();
+  ~TempDir();
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+};
 
 // Keeps every reported spike and sample.
 struct MemoryObserver : Observer {

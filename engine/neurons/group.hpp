@@ -33,6 +33,20 @@ struct Columns {
   double* fired = nullptr;       // scratch: 1 where a neuron fired in this update
 };
 
+// The end of a neuron's step in a vectorized kernel, as selects: a refractory neuron (r0 > 0)
+// keeps v0 and counts down; an active one takes `stepped`, and if that reaches v_thresh it
+// fires, is reset and becomes refractory for `refractory` steps.
+inline void fire_or_hold(double stepped, double v0, double r0, double v_thresh, double v_reset,
+                         double refractory, double& v, double& ref, double& fired) {
+  const bool active = r0 <= 0.0;
+  const bool fire = active & (stepped >= v_thresh);
+  const double next = active ? stepped : v0;
+  v = fire ? v_reset : next;
+  const double counted = active ? 0.0 : r0 - 1.0;
+  ref = fire ? refractory : counted;
+  fired = fire ? 1.0 : 0.0;
+}
+
 // Second pass of a vectorized kernel: the ids of the neurons flagged in `fired`, ascending.
 inline void collect_spikes(const double* fired, std::uint32_t begin, std::uint32_t end,
                            SpikeOut& out) {

@@ -91,13 +91,7 @@ struct IfCondExp {
       const double stepped =
           cond_membrane_step(v0, k.g_leak, k.v_rest, e * k.mean_e, k.e_e, n * k.mean_i, k.e_i,
                              k.i_offset + injected[i], k.cm, k.h);
-      const bool active = r0 <= 0.0;
-      const bool fire = active & (stepped >= k.v_thresh);
-      const double next = active ? stepped : v0;
-      v[i] = fire ? k.v_reset : next;
-      const double counted = active ? 0.0 : r0 - 1.0;
-      ref[i] = fire ? k.refractory : counted;
-      fired[i] = fire ? 1.0 : 0.0;
+      fire_or_hold(stepped, v0, r0, k.v_thresh, k.v_reset, k.refractory, v[i], ref[i], fired[i]);
       ge[i] = e * k.decay_e;
       gi[i] = n * k.decay_i;
     }

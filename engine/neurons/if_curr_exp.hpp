@@ -111,13 +111,7 @@ struct IfCurrExp {
       const double v0 = v[i], r0 = ref[i];
       const double stepped = k.v_rest + (v0 - k.v_rest) * k.p22 + e * k.p21e - n * k.p21i +
                              (k.i_offset + injected[i]) * k.p20;
-      const bool active = r0 <= 0.0;
-      const bool fire = active & (stepped >= k.v_thresh);
-      const double next = active ? stepped : v0;
-      v[i] = fire ? k.v_reset : next;
-      const double counted = active ? 0.0 : r0 - 1.0;
-      ref[i] = fire ? k.refractory : counted;
-      fired[i] = fire ? 1.0 : 0.0;
+      fire_or_hold(stepped, v0, r0, k.v_thresh, k.v_reset, k.refractory, v[i], ref[i], fired[i]);
       ie[i] = e * k.p11e;
       ii[i] = n * k.p11i;
     }

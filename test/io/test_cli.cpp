@@ -13,6 +13,7 @@
 #include <string>
 
 #include "io/sonata.hpp"
+#include "test/support.hpp"
 
 namespace fs = std::filesystem;
 using engram::io::SonataReader;
@@ -23,22 +24,7 @@ const fs::path kSource = ENGRAM_SOURCE_DIR;
 const fs::path kBad = kSource / "test" / "data" / "bad";
 const fs::path kChain = kSource / "examples" / "small_chain.json";
 
-// A fresh working directory for one test, removed afterwards.
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    std::random_device random;
-    path = fs::temp_directory_path() /
-           ("engram_cli_" + std::to_string(::getpid()) + "_" + std::to_string(random()));
-    fs::create_directories(path);
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    fs::remove_all(path, ignored);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-};
+using engram::test::TempDir;
 
 std::string quote(const std::string& s) {
   std::string out = "'";

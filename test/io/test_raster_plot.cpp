@@ -21,6 +21,7 @@
 
 #include "engine/error.hpp"
 #include "io/raster_plot.hpp"
+#include "test/support.hpp"
 
 namespace fs = std::filesystem;
 using engram::io::plot_raster;
@@ -29,21 +30,7 @@ using engram::io::RasterOptions;
 
 namespace {
 
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    std::random_device random;
-    path = fs::temp_directory_path() /
-           ("engram_plot_" + std::to_string(::getpid()) + "_" + std::to_string(random()));
-    fs::create_directories(path);
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    fs::remove_all(path, ignored);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-};
+using engram::test::TempDir;
 
 // A PNG read back as grey levels (0 black … 255 white).
 struct Image {

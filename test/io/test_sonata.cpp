@@ -14,6 +14,7 @@
 
 #include "engine/error.hpp"
 #include "io/sonata.hpp"
+#include "test/support.hpp"
 
 namespace fs = std::filesystem;
 using engram::RecordingPlan;
@@ -23,19 +24,7 @@ using engram::io::SonataWriter;
 
 namespace {
 
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    std::random_device random;
-    path = fs::temp_directory_path() /
-           ("engram_sonata_" + std::to_string(::getpid()) + "_" + std::to_string(random()));
-    fs::create_directories(path);
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    fs::remove_all(path, ignored);
-  }
-};
+using engram::test::TempDir;
 
 // Raw HDF5 handle for the layout checks, which must see the file as other tools do.
 struct Id {
