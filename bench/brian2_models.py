@@ -222,7 +222,8 @@ def run_runtime(args):
     os.makedirs(args.spikes, exist_ok=True)
     files = {}
     for name, mon in monitors.items():
-        fi, ft = os.path.join(args.spikes, f"{name}_i.bin"), os.path.join(args.spikes, f"{name}_t.bin")
+        fi = os.path.join(args.spikes, f"{name}_i.bin")
+        ft = os.path.join(args.spikes, f"{name}_t.bin")
         mon.i[:].astype("<i4").tofile(fi)
         (mon.t[:] / b2.second).astype("<f8").tofile(ft)
         files[name] = {"i": fi, "t": ft}

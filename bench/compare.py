@@ -33,6 +33,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -90,6 +91,27 @@ def log(message):
     print(message, file=sys.stderr, flush=True)
 
 
+class LoadSampler(threading.Thread):
+    """Samples the 1-minute load average every few seconds while the benchmarks run: above
+    the number of cores, the simulators shared the machine with other work."""
+
+    def __init__(self, period=5.0):
+        super().__init__(daemon=True)
+        self.period, self.samples, self.stop = period, [], threading.Event()
+
+    def run(self):
+        while not self.stop.is_set():
+            self.samples.append(os.getloadavg()[0])
+            self.stop.wait(self.period)
+
+    def summary(self):
+        self.stop.set()
+        if not self.samples:
+            return None
+        return {"mean": sum(self.samples) / len(self.samples), "max": max(self.samples),
+                "samples": len(self.samples)}
+
+
 def median(values):
     values = [v for v in values if v is not None]
     return statistics.median(values) if values else None
@@ -100,8 +122,9 @@ def median(values):
 
 
 class Measured:
-    def __init__(self, code, out, err, wall, rss):
+    def __init__(self, code, out, err, wall, rss, cpu):
         self.code, self.out, self.err, self.wall, self.rss = code, out, err, wall, rss
+        self.cpu = cpu  # user + system seconds of the whole process (None without GNU time)
 
 
 GNU_TIME = "/usr/bin/time"
@@ -137,7 +160,7 @@ def measured(cmd, cwd=None):
             tempfile.NamedTemporaryFile("r") as peak:
         cmd = [str(c) for c in cmd]
         if HAVE_GNU_TIME:
-            cmd = [GNU_TIME, "-q", "-f", "%M", "-o", peak.name] + cmd
+            cmd = [GNU_TIME, "-q", "-f", "%M %U %S", "-o", peak.name] + cmd
         start = time.perf_counter()
         p = subprocess.Popen(cmd, cwd=cwd, stdout=out, stderr=err)
         hwm = None
@@ -146,13 +169,16 @@ def measured(cmd, cwd=None):
             time.sleep(0.01)
         p.wait()
         wall = time.perf_counter() - start
+        cpu = None
         if HAVE_GNU_TIME:
-            text = peak.read().strip().splitlines()
-            hwm = int(text[-1]) * 1024 if text and text[-1].isdigit() else None
+            lines = peak.read().strip().splitlines()
+            fields = lines[-1].split() if lines else []
+            if len(fields) == 3:
+                hwm, cpu = int(fields[0]) * 1024, float(fields[1]) + float(fields[2])
         out.seek(0)
         err.seek(0)
         return Measured(p.returncode, out.read().decode(errors="replace"),
-                        err.read().decode(errors="replace"), wall, hwm)
+                        err.read().decode(errors="replace"), wall, hwm, cpu)
 
 
 SUMMARY_NETWORK = re.compile(
@@ -179,7 +205,7 @@ def run_engram(ctx, network, duration, output, threads=None):
                                 "rate_hz": float(m.group(4))}
                    for m in SUMMARY_POPULATION.finditer(r.out)}
     return {"sim_s": float(tm.group(2)), "build_s": float(tm.group(1)), "wall_s": r.wall,
-            "peak_rss_bytes": r.rss, "neurons": number(net.group(1)),
+            "cpu_s": r.cpu, "peak_rss_bytes": r.rss, "neurons": number(net.group(1)),
             "synapses": number(net.group(2)),
             "bytes_per_synapse": float(net.group(3)) if net.group(3) else None,
             "populations": populations}
@@ -208,7 +234,8 @@ def brian2_run(project):
         raise RuntimeError(f"Brian2 binary failed ({r.code}): {r.err[-2000:]}")
     with open(info) as f:
         loop = float(f.read().split()[0])
-    return {"sim_s": loop, "build_s": r.wall - loop, "wall_s": r.wall, "peak_rss_bytes": r.rss}
+    return {"sim_s": loop, "build_s": r.wall - loop, "wall_s": r.wall, "cpu_s": r.cpu,
+            "peak_rss_bytes": r.rss}
 
 
 def brian2_runtime(ctx, network, duration, spike_dir):
@@ -354,11 +381,17 @@ def bench_network(ctx, key, title, path, duration, brian_modes, runtime_repeats=
             f"{' (not enforced in --smoke: too short for statistics)' if ctx.smoke else ''}; "
             + "; ".join(notes))
     entry["check_ok"] = all(checks) if checks else None
+    # Scratch paths mean nothing once the work folder is gone.
+    (entry.get("brian2_standalone") or {}).pop("dir", None)
+    (entry.get("brian2_standalone") or {}).pop("spike_files", None)
+    for r in (entry.get("brian2_runtime") or {}).get("runs", []):
+        r.pop("spike_files", None)
     for name in ("engram", "brian2_standalone", "brian2_runtime"):
         m = entry.get(name)
         if m and m["runs"]:
             m["median"] = {k: median([r.get(k) for r in m["runs"]])
-                           for k in ("sim_s", "build_s", "prepare_s", "wall_s", "peak_rss_bytes")}
+                           for k in ("sim_s", "build_s", "prepare_s", "wall_s", "cpu_s",
+                                     "peak_rss_bytes")}
     return entry
 
 
@@ -450,6 +483,8 @@ def parse_args():
     p.add_argument("--work", help="scratch folder (default: a temporary one, removed)")
     p.add_argument("--update-docs", action=argparse.BooleanOptionalAction, default=None,
                    help="rewrite docs/benchmarks.md and its figure (default: full runs only)")
+    p.add_argument("--merge", action="store_true",
+                   help="replace only the measured parts (--only) in OUT/latest.json")
     p.add_argument("--report-only", action="store_true",
                    help="rewrite the reports from OUT/latest.json without running anything")
     return p.parse_args()
@@ -459,7 +494,7 @@ def main():
     a = parse_args()
     out = Path(a.out) if a.out else HERE / "results"
     out.mkdir(parents=True, exist_ok=True)
-    full = not (a.smoke or a.quick or a.only)
+    full = not (a.smoke or a.quick or (a.only and not a.merge))
     update_docs = full if a.update_docs is None else a.update_docs
     if a.report_only:
         with open(out / "latest.json") as f:
@@ -494,6 +529,8 @@ def main():
     os.makedirs(ctx.work, exist_ok=True)
 
     started = time.time()
+    sampler = LoadSampler()
+    sampler.start()
     results = {"schema": 1, "date": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
                "mode": "smoke" if a.smoke else "quick" if a.quick else
                        "partial" if a.only else "full",
@@ -537,10 +574,13 @@ def main():
         if work_owned:
             shutil.rmtree(ctx.work, ignore_errors=True)
     results["load_after"] = os.getloadavg()
-    results["elapsed_s"] = time.time() - started
+    results["load_during"] = sampler.summary()
+    results["elapsed_s"] = elapsed = time.time() - started
+    if a.merge:
+        results = merge(out / "latest.json", results, only)
     results["goals"] = report.goals(results)
     report.write_all(results, out, REPO, update_docs)
-    log(f"done in {results['elapsed_s'] / 60:.1f} min: {out / 'latest.md'}")
+    log(f"done in {elapsed / 60:.1f} min: {out / 'latest.md'}")
     failed = [e["key"] for e in results["networks"] if e.get("check_ok") is False]
     failed += [f"scaling {s['neurons']}" for s in (results["scaling"] or {}).get("sizes", [])
                if s.get("check_ok") is False]
@@ -550,23 +590,70 @@ def main():
     return 0
 
 
+def merge(path, new, only):
+    """The results of an earlier run (path) with the parts this run measured replaced."""
+    with open(path) as f:
+        old = json.load(f)
+    parts = sorted(only) if only else ["everything"]
+    keys = {e["key"] for e in new["networks"]}
+    order = [k for k, *_ in FIXED]
+    old["networks"] = sorted([e for e in old["networks"] if e["key"] not in keys]
+                             + new["networks"], key=lambda e: order.index(e["key"]))
+    for part in ("threads", "scaling", "micro", "memory"):
+        if new.get(part) is not None:
+            old[part] = new[part]
+    # An earlier re-run of the same parts is superseded.
+    old["reruns"] = [r for r in old.get("reruns", []) if not set(r["parts"]) <= set(parts)]
+    old["reruns"].append(
+        {"date": new["date"], "parts": parts, "command": new["command"],
+         "load_during": new.get("load_during"), "elapsed_s": new["elapsed_s"]})
+    return old
+
+
+def _spin(n):
+    s = 0
+    for i in range(n):
+        s += i
+    return s
+
+
+def parallel_capacity(n=3_000_000):
+    """How many cores two CPU-bound processes get now: the time of two runs one after the
+    other divided by the time of the same two runs side by side (2.0 on an idle machine,
+    1.0 when other work holds the second core)."""
+    import multiprocessing
+    with multiprocessing.Pool(2) as pool:
+        pool.map(_spin, [1000, 1000])  # start the workers
+        start = time.perf_counter()
+        pool.apply(_spin, (n,))
+        pool.apply(_spin, (n,))
+        serial = time.perf_counter() - start
+        start = time.perf_counter()
+        pool.map(_spin, [n, n], chunksize=1)
+        together = time.perf_counter() - start
+    return serial / together
+
+
 def thread_scaling(ctx, smoke):
     """Brunel on the threads backend with 1 and 2 threads (and the serial backend)."""
     path = str(REPO / "examples/brunel_2000.json")
     duration = 50.0 if smoke else 1000.0
     output = os.path.join(ctx.work, "threads.h5")
     runs = {"serial": [], "1": [], "2": []}
+    capacity = [parallel_capacity()]
     for rep in range(ctx.repeats):
         for k in runs:
             r = run_engram(ctx, path, duration, output, None if k == "serial" else int(k))
             runs[k].append(r)
+        capacity.append(parallel_capacity())
         log(f"[threads] run {rep + 1}/{ctx.repeats}: "
-            + ", ".join(f"{k} {v[-1]['sim_s']:.3f} s" for k, v in runs.items()))
+            + ", ".join(f"{k} {v[-1]['sim_s']:.3f} s" for k, v in runs.items())
+            + f"; cores available {capacity[-1]:.2f}")
     med = {k: median([r["sim_s"] for r in v]) for k, v in runs.items()}
     spikes_equal = len({tuple(sorted((p, v["spikes"]) for p, v in r["populations"].items()))
                         for v in runs.values() for r in v}) == 1
     return {"network": os.path.relpath(path, REPO), "duration_ms": duration,
-            "runs": runs, "median_sim_s": med,
+            "runs": runs, "median_sim_s": med, "parallel_capacity": capacity,
             "speedup_2_over_1": med["1"] / med["2"] if med["2"] else None,
             "same_spike_counts": spikes_equal}
 

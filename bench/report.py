@@ -145,17 +145,27 @@ def markdown(results, figure=None):
     s = results.get("settings", {})
     mach = results.get("machine", {})
     parts = []
-    load = results.get("load_before"), results.get("load_after")
-    parts.append(
+    during = results.get("load_during") or {}
+    load = (f"load average (1 min) during the run: mean {during['mean']:.1f}, max "
+            f"{during['max']:.1f}" if during else
+            f"load average (1 min) {results.get('load_before', [0])[0]:.1f} before the run")
+    command = results.get("command", "python3 bench/compare.py")
+    text = (
         f"Measured {results.get('date', '')} on {mach.get('cpu', '?')}, {mach.get('cores', '?')} "
         f"cores, {mach.get('memory_gib', '?')} GiB ({mach.get('os', '')}; "
         f"{mach.get('compiler', '')}), with {results.get('engram_version', 'engram')} and "
-        f"Brian2 {results.get('brian2_version', '(not installed)')}. Load average (1 min) "
-        f"{load[0][0] if load[0] else '?':.2f} before and {load[1][0] if load[1] else '?':.2f} "
-        f"after the run; the whole run took {results.get('elapsed_s', 0) / 60:.1f} min. "
-        f"Medians of {s.get('repeats')} runs (Brian2 runtime mode: "
-        f"{s.get('runtime_repeats')}), alternating simulators.\n\n"
-        f"Reproduce: `{results.get('command', 'python3 bench/compare.py')}`")
+        f"Brian2 {results.get('brian2_version', '(not installed)')}; {load} (a load above "
+        f"the {mach.get('cores', '?')} cores means the simulators shared them with other work). "
+        f"The whole run took {results.get('elapsed_s', 0) / 60:.1f} min. Medians of "
+        f"{s.get('repeats')} runs (Brian2 runtime mode: {s.get('runtime_repeats')}), "
+        f"alternating simulators.\n\nCommand: `{command}`")
+    text += (" (with the repository's own build, `scripts/build.sh`, the same run is "
+             "`python3 bench/compare.py`)" if "--engram" in command else "")
+    for r in results.get("reruns", []):
+        d = r.get("load_during") or {}
+        text += (f"\n\nRe-measured {r['date']}: {', '.join(r['parts'])} (`{r['command']}`"
+                 + (f"; load mean {d['mean']:.1f}, max {d['max']:.1f}" if d else "") + ").")
+    parts.append(text)
     if figure:
         parts.append(f"![benchmarks]({figure})")
 
@@ -186,7 +196,10 @@ def markdown(results, figure=None):
              "Brian2 runtime build (s)", "Brian2 runtime prepare (s)", "engram peak (MiB)",
              "Brian2 standalone peak (MiB)", "Brian2 runtime peak (MiB)"], rows)
             + "\n\n*sim*: the simulation loop (engram's includes writing spikes to HDF5; "
-              "Brian2's, recording them in memory). *build*: engram: validation and "
+              "Brian2's, recording them in memory; engram's is wall-clock time, Brian2 "
+              "standalone's the process CPU time of its loop, `std::clock`, which is the "
+              "same on an idle core and shorter on a busy machine). *build*: engram: validation "
+              "and "
               "compilation of the description; Brian2 standalone: the binary's run time "
               "outside the loop (loading, creating synapses, initial values, writing results); "
               "runtime: creating the network and its synapses in Python. *codegen + compile*: "
@@ -226,7 +239,11 @@ def markdown(results, figure=None):
         parts.append(f"### Threads: Brunel, {t['duration_ms'] / 1000:g} s simulated\n\n"
                      + table(["backend", "sim (s)", "speed-up over 1 thread"], rows)
                      + f"\n\nSame spike counts on every backend and thread count: "
-                       f"{'yes' if t.get('same_spike_counts') else '**no**'}.")
+                       f"{'yes' if t.get('same_spike_counts') else '**no**'}."
+                     + (f" Cores available to two CPU-bound processes, measured before and "
+                        f"after each repetition (2.0 on an idle machine): "
+                        f"{', '.join(f'{c:.2f}' for c in t['parallel_capacity'])}."
+                        if t.get("parallel_capacity") else ""))
 
     sc = results.get("scaling")
     if sc and sc.get("sizes"):
@@ -256,10 +273,19 @@ def markdown(results, figure=None):
                     f" and peak − {fmt(mib(f['memory_fixed_bytes']))} MiB ∝ "
                     f"synapses^{fmt(f['memory_slope'])}")
         fit16 = sc.get("largest_fitting_16gib")
-        fits_text = (f"The largest network of the series that fits in 16 GiB is "
+        fits_text = (f"The largest network of the series that fits in 16 GiB is, for engram, "
                      f"{fmt(fit16['neurons'])} neurons ({fmt(fit16['neurons'] * 1000)} synapses, "
-                     f"engram's estimate {fit16['engram_estimate_bytes'] / (1 << 30):.1f} GiB); "
+                     f"engram's estimate {fit16['engram_estimate_bytes'] / (1 << 30):.1f} GiB)"
                      if fit16 else "")
+        b2 = fits.get("brian2_standalone")
+        if b2 and b2.get("bytes_per_synapse"):
+            n = 2500
+            while b2["memory_fixed_bytes"] + b2["bytes_per_synapse"] * n * 2000 <= 16 * (1 << 30):
+                n *= 2
+            fits_text += (f"{',' if fit16 else 'The largest network that fits in 16 GiB is'} "
+                          f"for Brian2 standalone {fmt(n)} neurons (extrapolated from its "
+                          f"measured peak memory)")
+        fits_text += "; " if fits_text else ""
         parts.append(
             f"### Scaling: Brunel-like, in-degree 1000, {sc['duration_ms'] / 1000:g} s simulated"
             "\n\n" + table(["neurons", "synapses", "synaptic events", "engram sim (s)",

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Installs the Debian 12 packages engram builds with (only those missing). Needs root.
+# Installs the Debian 12 packages engram builds with (only those missing), and any further
+# packages named as arguments. Needs root.
 set -euo pipefail
 packages=(
+  "$@"
   g++ cmake ninja-build pkg-config
   libboost-graph-dev libtbb-dev libhdf5-dev hdf5-tools nlohmann-json3-dev
   catch2 librandom123-dev libcli11-dev libfmt-dev libcairo2-dev libbenchmark-dev libvalijson-dev
