@@ -10,6 +10,7 @@
 #pragma once
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <span>
 
@@ -206,6 +207,18 @@ inline void deliver(Runtime& rt, std::uint32_t projection, std::uint32_t part, S
     return;
   }
 
+  // Variable delays: the ring slot of each delay offset, looked up once per call when the
+  // projection's delays span few steps (the usual case), else per synapse.
+  constexpr Step kDirectSlots = 64;
+  std::array<double*, kDirectSlots> slots{};
+  const bool direct = shift != 32 && pr.max_delay - pr.min_delay < kDirectSlots;
+  if (direct)
+    for (Step d = 0; d <= pr.max_delay - pr.min_delay; ++d)
+      slots[static_cast<std::size_t>(d)] = ring.at(t + pr.min_delay + d, pr.receptor);
+  auto slot_of = [&](std::uint32_t offset) {
+    return direct ? slots[offset] : ring.at(t + pr.min_delay + offset, pr.receptor);
+  };
+
   if (pr.uniform_weight) {
     const double w = pr.weight;
     for (std::uint32_t id : pre) {
@@ -217,7 +230,7 @@ inline void deliver(Runtime& rt, std::uint32_t projection, std::uint32_t part, S
       } else {
         for (std::uint64_t k = offsets[row]; k < end; ++k) {
           const std::uint32_t word = targets[k];
-          ring.at(t + pr.min_delay + (word >> shift), pr.receptor)[word & mask] += w;
+          slot_of(word >> shift)[word & mask] += w;
         }
       }
     }
@@ -237,7 +250,7 @@ inline void deliver(Runtime& rt, std::uint32_t projection, std::uint32_t part, S
     const std::uint32_t row = id - base;
     for (std::uint64_t k = offsets[row]; k < offsets[row + 1]; ++k) {
       const std::uint32_t word = targets[k];
-      ring.at(t + pr.min_delay + (word >> shift), pr.receptor)[word & mask] += weights[k];
+      slot_of(word >> shift)[word & mask] += weights[k];
     }
   }
 }
