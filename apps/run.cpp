@@ -154,9 +154,6 @@ Command add_validate(CLI::App& app) {
     const NetworkSpec spec = io::load_network(*network);
     std::uint64_t neurons = 0;
     for (const auto& p : spec.populations) neurons += p.size;
-    const double synapses =
-        static_cast<double>(estimate_memory(spec));  // bytes; synapse count estimate below
-    (void)synapses;
     fmt::print(
         "ok: {}: {} populations, {} neurons, {} projections, {} stimuli; about {:.1f} MiB "
         "when compiled\n",

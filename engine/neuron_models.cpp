@@ -26,13 +26,16 @@ constexpr std::size_t param_index(std::string_view name) {
   throw "no such parameter";
 }
 
-template <class Model>
+inline constexpr char kVThresh[] = "v_thresh";
+inline constexpr char kVSpike[] = "v_spike";
+
+// v_reset must lie below the potential at which the model fires (`Threshold`).
+template <class Model, const char* Threshold = kVThresh>
 std::string check_reset_below_threshold(const std::vector<double>& p) {
   const double reset = p[param_index<Model>("v_reset")];
-  const double thresh = p[param_index<Model>(Model::threshold_name)];
+  const double thresh = p[param_index<Model>(Threshold)];
   if (reset < thresh) return {};
-  return fmt::format("v_reset ({} mV) must be below {} ({} mV)", reset, Model::threshold_name,
-                     thresh);
+  return fmt::format("v_reset ({} mV) must be below {} ({} mV)", reset, Threshold, thresh);
 }
 
 template <class Model>
@@ -50,53 +53,34 @@ ModelInfo info(std::string_view name, std::string_view summary, bool source, boo
   return m;
 }
 
-struct CurrDelta : IfCurrDelta {
-  static constexpr std::string_view threshold_name = "v_thresh";
-};
-struct CurrExp : IfCurrExp {
-  static constexpr std::string_view threshold_name = "v_thresh";
-};
-struct CondExp : IfCondExp {
-  static constexpr std::string_view threshold_name = "v_thresh";
-};
-struct CurrAlpha : IfCurrAlpha {
-  static constexpr std::string_view threshold_name = "v_thresh";
-};
-struct CondAlpha : IfCondAlpha {
-  static constexpr std::string_view threshold_name = "v_thresh";
-};
-struct AdExSpike : AdEx {
-  static constexpr std::string_view threshold_name = "v_spike";
-};
-
 const std::vector<ModelInfo>& registry() {
   static const std::vector<ModelInfo> models = [] {
     std::vector<ModelInfo> m;
     m.push_back(info<IfCurrExp>("IF_curr_exp",
                                 "leaky integrate-and-fire, exponential current synapses", false,
                                 false, {"exact", "spinnaker"}));
-    m.back().check = &check_reset_below_threshold<CurrExp>;
+    m.back().check = &check_reset_below_threshold<IfCurrExp>;
     m.push_back(info<IfCurrDelta>(
         "IF_curr_delta", "leaky integrate-and-fire, instantaneous (delta) synapses", false, false));
-    m.back().check = &check_reset_below_threshold<CurrDelta>;
+    m.back().check = &check_reset_below_threshold<IfCurrDelta>;
     m.push_back(info<IfCondExp>(
         "IF_cond_exp", "leaky integrate-and-fire, exponential conductance synapses", false, true));
-    m.back().check = &check_reset_below_threshold<CondExp>;
+    m.back().check = &check_reset_below_threshold<IfCondExp>;
     m.push_back(info<IfCurrAlpha>("IF_curr_alpha",
                                   "leaky integrate-and-fire, alpha-function current synapses",
                                   false, false));
-    m.back().check = &check_reset_below_threshold<CurrAlpha>;
+    m.back().check = &check_reset_below_threshold<IfCurrAlpha>;
     m.push_back(info<IfCondAlpha>("IF_cond_alpha",
                                   "leaky integrate-and-fire, alpha-function conductance synapses",
                                   false, true));
-    m.back().check = &check_reset_below_threshold<CondAlpha>;
+    m.back().check = &check_reset_below_threshold<IfCondAlpha>;
     m.push_back(info<Izhikevich>("Izhikevich", "Izhikevich (2003) quadratic model, delta synapses",
                                  false, false));
     m.push_back(info<AdEx>("EIF_cond_exp_isfa_ista",
                            "adaptive exponential integrate-and-fire (AdEx), exponential "
                            "conductance synapses",
                            false, true));
-    m.back().check = &check_reset_below_threshold<AdExSpike>;
+    m.back().check = &check_reset_below_threshold<AdEx, kVSpike>;
     m.push_back(
         info<SpikeSourcePoisson>("SpikeSourcePoisson", "Poisson spike trains", true, false));
     m.push_back(info<SpikeSourceArray>("SpikeSourceArray", "spikes at given times", true, false));

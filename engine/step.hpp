@@ -210,7 +210,7 @@ inline void deliver(Runtime& rt, std::uint32_t projection, std::uint32_t part, S
   // Variable delays: the ring slot of each delay offset, looked up once per call when the
   // projection's delays span few steps (the usual case), else per synapse.
   constexpr Step kDirectSlots = 64;
-  std::array<double*, kDirectSlots> slots{};
+  std::array<double*, kDirectSlots> slots;  // filled only when `direct`; no clearing per call
   const bool direct = shift != 32 && pr.max_delay - pr.min_delay < kDirectSlots;
   if (direct)
     for (Step d = 0; d <= pr.max_delay - pr.min_delay; ++d)
