@@ -56,7 +56,9 @@ struct CurrentSchedule {
 struct PoissonDrive {
   Range target;
   double mean_per_step = 0.0;  // number · rate · dt
-  double exp_neg_mean = 1.0;   // e^{-mean_per_step}, for sampling by inversion
+  // Small means are sampled by inversion from one 32-bit word w per neuron and step: the
+  // count is the number of thresholds w reaches (PoissonThresholds in step.hpp).
+  std::vector<std::uint32_t> thresholds;
   double weight = 0.0;
   Receptor receptor = Receptor::excitatory;
   std::uint32_t stream = 0;  // stimulus index, keys the random stream

@@ -13,6 +13,7 @@
 #include <array>
 #include <cmath>
 #include <span>
+#include <vector>
 
 #include "engine/random.hpp"
 #include "engine/runtime.hpp"
@@ -22,18 +23,60 @@ namespace engram {
 // Below this mean a Poisson count is drawn by inversion from one 32-bit uniform.
 inline constexpr double kSmallPoissonMean = 10.0;
 
-// The Poisson(mean) count whose cumulative probability first exceeds u (inversion by
-// sequential search; expected mean + 1 iterations).
-inline std::uint32_t poisson_by_inversion(double u, double mean, double exp_neg_mean) {
-  double p = exp_neg_mean;
+// Poisson counts of small means by inversion from one 32-bit word w per draw, u = (w + ½)
+// 2^-32: the count is the first k with u <= P(K <= k), capped at kMaxPoissonCount. As
+// u > c exactly when w >= floor(c 2^32 - ½) + 1 (every term exact in double), the count is
+// the number of thresholds w reaches: a branch-free sum that vectorizes. The cumulative
+// probabilities are summed in order from e^-mean by p_k = p_{k-1} · mean / k; the table
+// ends at the first threshold no word reaches.
+inline constexpr std::uint32_t kMaxPoissonCount = 1000;
+inline std::vector<std::uint32_t> poisson_thresholds(double mean) {
+  std::vector<std::uint32_t> thresholds;
+  double p = std::exp(-mean);
   double cumulative = p;
-  std::uint32_t k = 0;
-  while (u > cumulative && k < 1000) {
+  for (std::uint32_t k = 0; k < kMaxPoissonCount;) {
+    const double bound = std::floor(std::ldexp(cumulative, 32) - 0.5) + 1.0;
+    if (bound > 4294967295.0) break;
+    thresholds.push_back(bound <= 0.0 ? 0u : static_cast<std::uint32_t>(bound));
     ++k;
     p *= mean / k;
     cumulative += p;
   }
-  return k;
+  return thresholds;
+}
+
+// Adds PoissonInput drive `d` of step t to `slot` for neurons [b, e). One Philox block
+// serves four neurons: neuron i uses word i mod 4 of the block keyed by i / 4, whoever
+// computes it, so the draws do not depend on the partitioning.
+inline void add_poisson_input(const PoissonDrive& d, std::uint64_t seed, Step t, std::uint32_t b,
+                              std::uint32_t e, double* slot) {
+  const auto step = static_cast<std::uint32_t>(t);
+  if (d.mean_per_step >= kSmallPoissonMean) {
+    for (std::uint32_t i = b; i < e; ++i) {
+      Stream stream(seed, Purpose::poisson_input, d.stream, i, step);
+      const std::uint32_t k = stream.poisson(d.mean_per_step);
+      if (k) slot[i] += k * d.weight;
+    }
+    return;
+  }
+  constexpr std::uint32_t kChunk = 256;
+  std::uint32_t words[kChunk];
+  std::uint32_t counts[kChunk];
+  for (std::uint32_t c = b; c < e; c += kChunk) {
+    const std::uint32_t n = std::min(kChunk, e - c);
+    for (std::uint32_t i = c; i < c + n;) {
+      Stream stream(seed, Purpose::poisson_input, d.stream, i / 4, step);
+      std::uint32_t block[4];
+      for (auto& word : block) word = stream.next_u32();
+      do words[i - c] = block[i % 4];
+      while (++i < c + n && i % 4 != 0);
+    }
+    std::fill_n(counts, n, 0u);
+    for (const std::uint32_t threshold : d.thresholds)
+      for (std::uint32_t j = 0; j < n; ++j) counts[j] += words[j] >= threshold ? 1u : 0u;
+    for (std::uint32_t j = 0; j < n; ++j)
+      if (counts[j]) slot[c + j] += counts[j] * d.weight;
+  }
 }
 
 // Stimuli of step t for neurons [r.begin, r.end) of population `pop`.
@@ -49,29 +92,8 @@ inline void apply_stimuli(Runtime& rt, std::uint32_t pop, Step t, Range r) {
     }
   }
   for (const PoissonDrive& d : p.poisson_inputs) {
-    double* slot = p.ring.at(t, d.receptor);
     const std::uint32_t b = std::max(r.begin, d.target.begin), e = std::min(r.end, d.target.end);
-    if (d.mean_per_step < kSmallPoissonMean) {
-      // One Philox block serves four neurons: neuron i uses word i mod 4 of the block keyed
-      // by i / 4, whoever computes it, so the draws do not depend on the partitioning.
-      for (std::uint32_t i = b; i < e;) {
-        Stream stream(rt.seed, Purpose::poisson_input, d.stream, i / 4,
-                      static_cast<std::uint32_t>(t));
-        std::uint32_t words[4];
-        for (auto& w : words) w = stream.next_u32();
-        for (const std::uint32_t block_end = std::min(e, (i / 4 + 1) * 4); i < block_end; ++i) {
-          const double u = (static_cast<double>(words[i % 4]) + 0.5) * 0x1.0p-32;
-          const std::uint32_t k = poisson_by_inversion(u, d.mean_per_step, d.exp_neg_mean);
-          if (k) slot[i] += k * d.weight;
-        }
-      }
-    } else {
-      for (std::uint32_t i = b; i < e; ++i) {
-        Stream stream(rt.seed, Purpose::poisson_input, d.stream, i, static_cast<std::uint32_t>(t));
-        const std::uint32_t k = stream.poisson(d.mean_per_step);
-        if (k) slot[i] += k * d.weight;
-      }
-    }
+    if (b < e) add_poisson_input(d, rt.seed, t, b, e, p.ring.at(t, d.receptor));
   }
 }
 

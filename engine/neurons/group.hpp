@@ -3,6 +3,7 @@
 #pragma once
 
 #include <array>
+#include <bit>
 #include <cassert>
 #include <cmath>
 #include <cstdint>
@@ -34,23 +35,33 @@ struct Columns {
 };
 
 // The end of a neuron's step in a vectorized kernel, as selects: a refractory neuron (r0 > 0)
-// keeps v0 and counts down; an active one takes `stepped`, and if that reaches v_thresh it
-// fires, is reset and becomes refractory for `refractory` steps.
-inline void fire_or_hold(double stepped, double v0, double r0, double v_thresh, double v_reset,
+// stays at v_reset (where its spike left it) and counts down; an active one takes `stepped`,
+// and if that reaches v_thresh it fires, is reset and becomes refractory for `refractory`
+// steps. Every output is a select of computed values, never "keep the old value", so the
+// compiler stores whole vectors instead of masked stores behind branches.
+inline void fire_or_hold(double stepped, double r0, double v_thresh, double v_reset,
                          double refractory, double& v, double& ref, double& fired) {
   const bool active = r0 <= 0.0;
   const bool fire = active & (stepped >= v_thresh);
-  const double next = active ? stepped : v0;
-  v = fire ? v_reset : next;
+  v = active & !fire ? stepped : v_reset;
   const double counted = active ? 0.0 : r0 - 1.0;
   ref = fire ? refractory : counted;
   fired = fire ? 1.0 : 0.0;
 }
 
 // Second pass of a vectorized kernel: the ids of the neurons flagged in `fired`, ascending.
+// Blocks of eight without a spike (almost all of them) are skipped with one test.
 inline void collect_spikes(const double* fired, std::uint32_t begin, std::uint32_t end,
                            SpikeOut& out) {
-  for (std::uint32_t i = begin; i < end; ++i)
+  std::uint32_t i = begin;
+  for (; i + 8 <= end; i += 8) {
+    std::uint64_t any = 0;
+    for (std::uint32_t j = 0; j < 8; ++j) any |= std::bit_cast<std::uint64_t>(fired[i + j]);
+    if (any == 0) continue;
+    for (std::uint32_t j = i; j < i + 8; ++j)
+      if (fired[j] != 0.0) out.push(j);
+  }
+  for (; i < end; ++i)
     if (fired[i] != 0.0) out.push(i);
 }
 

@@ -91,7 +91,7 @@ struct IfCondExp {
       const double stepped =
           cond_membrane_step(v0, k.g_leak, k.v_rest, e * k.mean_e, k.e_e, n * k.mean_i, k.e_i,
                              k.i_offset + injected[i], k.cm, k.h);
-      fire_or_hold(stepped, v0, r0, k.v_thresh, k.v_reset, k.refractory, v[i], ref[i], fired[i]);
+      fire_or_hold(stepped, r0, k.v_thresh, k.v_reset, k.refractory, v[i], ref[i], fired[i]);
       ge[i] = e * k.decay_e;
       gi[i] = n * k.decay_i;
     }

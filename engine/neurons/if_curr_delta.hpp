@@ -62,7 +62,7 @@ struct IfCurrDelta {
       const double v0 = v[i], r0 = ref[i];
       const double stepped =
           k.v_rest + (v0 - k.v_rest) * k.p22 + (k.i_offset + injected[i]) * k.p20 + jump;
-      fire_or_hold(stepped, v0, r0, k.v_thresh, k.v_reset, k.refractory, v[i], ref[i], fired[i]);
+      fire_or_hold(stepped, r0, k.v_thresh, k.v_reset, k.refractory, v[i], ref[i], fired[i]);
     }
   }
 };

@@ -111,7 +111,7 @@ struct IfCurrExp {
       const double v0 = v[i], r0 = ref[i];
       const double stepped = k.v_rest + (v0 - k.v_rest) * k.p22 + e * k.p21e - n * k.p21i +
                              (k.i_offset + injected[i]) * k.p20;
-      fire_or_hold(stepped, v0, r0, k.v_thresh, k.v_reset, k.refractory, v[i], ref[i], fired[i]);
+      fire_or_hold(stepped, r0, k.v_thresh, k.v_reset, k.refractory, v[i], ref[i], fired[i]);
       ie[i] = e * k.p11e;
       ii[i] = n * k.p11i;
     }

@@ -11,7 +11,9 @@
 #include <vector>
 
 #include "engine/backend.hpp"
+#include "engine/fast_math.hpp"
 #include "engine/network.hpp"
+#include "engine/step.hpp"
 #include "test/support.hpp"
 
 namespace engram {
@@ -191,6 +193,58 @@ TEST_CASE("PoissonInput drives the synaptic current to its mean", "[sources]") {
   CAPTURE(measured, mean, sigma);
   CHECK(std::fabs(measured - mean) <= 5.0 * sigma);
   CHECK(measured == Approx(static_cast<double>(number) * rate * w * tau_s / 1000.0).epsilon(0.02));
+}
+
+TEST_CASE("PoissonInput counts by thresholds equal sequential inversion for every word",
+          "[sources]") {
+  // The reference: u = (w + 1/2) 2^-32, k the first count with u <= P(K <= k), summing the
+  // cumulative probability in the same order, capped at kMaxPoissonCount.
+  auto reference = [](std::uint32_t w, double mean) {
+    const double u = (static_cast<double>(w) + 0.5) * 0x1.0p-32;
+    double p = std::exp(-mean), cumulative = p;
+    std::uint32_t k = 0;
+    while (u > cumulative && k < kMaxPoissonCount) {
+      ++k;
+      p *= mean / k;
+      cumulative += p;
+    }
+    return k;
+  };
+  for (const double mean : {1e-6, 0.02, 0.5, 2.0, 7.3, 9.99}) {
+    const std::vector<std::uint32_t> thresholds = poisson_thresholds(mean);
+    auto count = [&](std::uint32_t w) {
+      std::uint32_t k = 0;
+      for (std::uint32_t t : thresholds) k += w >= t ? 1u : 0u;
+      return k;
+    };
+    // Every threshold and its neighbours (the only places a count can change), the ends of
+    // the word range and a sweep in between.
+    std::vector<std::uint32_t> words = {0u, 1u, 0xFFFFFFFEu, 0xFFFFFFFFu};
+    for (std::uint32_t t : thresholds)
+      for (std::int64_t d = -2; d <= 2; ++d) {
+        const std::int64_t w = static_cast<std::int64_t>(t) + d;
+        if (w >= 0 && w <= 0xFFFFFFFFll) words.push_back(static_cast<std::uint32_t>(w));
+      }
+    for (std::uint64_t w = 0; w <= 0xFFFFFFFFull; w += 0x10001ull)
+      words.push_back(static_cast<std::uint32_t>(w));
+    for (std::uint32_t w : words) {
+      INFO("mean " << mean << ", word " << w);
+      REQUIRE(count(w) == reference(w, mean));
+    }
+  }
+}
+
+TEST_CASE("exp_vec is within 2 ulp of e^x", "[sources]") {
+  double worst = 0.0;
+  for (int i = 0; i <= 200000; ++i) {
+    // Dense near 0, where the conductance kernels evaluate it, and over the whole range.
+    const double x = i % 2 ? -0.5 + i * 5e-6 : -708.0 + i * (1416.0 / 200000.0);
+    const long double exact = std::exp(static_cast<long double>(x));
+    const long double error = std::fabs(static_cast<long double>(exp_vec(x)) - exact) / exact;
+    worst = std::max(worst, static_cast<double>(error));
+  }
+  CHECK(worst < 5e-16);
+  CHECK(exp_vec(0.0) == 1.0);
 }
 
 }  // namespace
