@@ -217,10 +217,10 @@ void build_stimuli(const NetworkSpec& spec, Runtime& rt) {
             p.currents.push_back(std::move(c));
           } else if constexpr (std::is_same_v<K, PoissonInput>) {
             const double mean = static_cast<double>(k.number) * k.rate * spec.dt * 1e-3;
-            p.poisson_inputs.push_back({target, mean,
-                                        mean < kSmallPoissonMean ? poisson_thresholds(mean)
-                                                                 : std::vector<std::uint32_t>{},
-                                        k.weight, k.receptor, i});
+            p.poisson_inputs.push_back(
+                {target, mean,
+                 mean < kSmallPoissonMean ? poisson_thresholds(mean) : std::vector<std::uint32_t>{},
+                 k.weight, k.receptor, i});
           }
         },
         s.kind);
