@@ -119,9 +119,8 @@ class ThreadsBackend final : public Backend {
     spikes_.resize(parts_);
     counts_.assign(parts_, std::vector<std::uint32_t>(n_pops * interval_, 0));
     for (std::uint32_t q = 0; q < parts_; ++q)
-      for (std::size_t p = 0; p < n_pops; ++p)
-        spikes_[q].emplace_back(partition_range(rt.populations[p].size, q, parts_).size() *
-                                static_cast<std::size_t>(interval_));
+      for (std::uint32_t p = 0; p < n_pops; ++p)
+        spikes_[q].emplace_back(owned(p, q).size() * static_cast<std::size_t>(interval_));
     for (const auto& p : rt.populations) merged_.emplace_back(p.size);
     for (const auto& r : rt.recordings)
       samples_.emplace_back(r.neurons.size() * static_cast<std::size_t>(interval_));
@@ -142,7 +141,8 @@ class ThreadsBackend final : public Backend {
               for (Step s = 0; s < len; ++s) {
                 const Step t = t0 + s;
                 for (std::uint32_t p = 0; p < n_pops; ++p) {
-                  const Range r = partition_range(rt.populations[p].size, q, parts_);
+                  const Range r = owned(p, q);
+                  if (r.size() == 0) continue;
                   std::uint32_t* ids =
                       spikes_[q][p].data() + static_cast<std::size_t>(s) * r.size();
                   const std::uint32_t n = update_population(rt, p, t, r, ids);
@@ -152,7 +152,7 @@ class ThreadsBackend final : public Backend {
                 for (std::uint32_t v = 0; v < rt.recordings.size(); ++v) {
                   const RecordingRuntime& rec = rt.recordings[v];
                   if (t % rec.interval != 0) continue;
-                  const Range r = partition_range(rt.populations[rec.population].size, q, parts_);
+                  const Range r = owned(rec.population, q);
                   sample(rt, rec, r, samples_[v].data() + s * rec.neurons.size());
                 }
               }
@@ -193,9 +193,17 @@ class ThreadsBackend final : public Backend {
 
  private:
   std::span<const std::uint32_t> spikes_of(std::uint32_t part, std::uint32_t pop, Step s) const {
-    const std::size_t width = partition_range(runtime_->populations[pop].size, part, parts_).size();
+    const std::size_t width = owned(pop, part).size();
     return {spikes_[part][pop].data() + static_cast<std::size_t>(s) * width,
             counts_[part][pop * interval_ + s]};
+  }
+
+  // The neurons of population `pop` that partition `part` updates: its partition range, or
+  // for a whole-population model everything in partition 0 and nothing elsewhere.
+  Range owned(std::uint32_t pop, std::uint32_t part) const {
+    const PopulationRuntime& p = runtime_->populations[pop];
+    if (!p.model->whole_population) return partition_range(p.size, part, parts_);
+    return part == 0 ? Range{0, static_cast<std::uint32_t>(p.size)} : Range{0, 0};
   }
 
   tbb::task_arena arena_;

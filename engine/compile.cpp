@@ -125,7 +125,7 @@ void build_projection(const NetworkSpec& spec, std::uint32_t index, Runtime& rt,
       },
       scratch);
   std::vector<std::vector<std::uint64_t>> cursor(parts);
-  const bool plastic = pr.synapse.stdp.has_value();
+  const bool plastic = pr.synapse.plastic();
   // A static projection whose synapses all share one weight stores it once.
   const auto* list = std::get_if<FromList>(&pr.connector);
   out.uniform_weight =
@@ -180,7 +180,7 @@ void build_projection(const NetworkSpec& spec, std::uint32_t index, Runtime& rt,
 
   if (plastic) {
     auto stdp = std::make_unique<StdpRuntime>();
-    stdp->spec = *pr.synapse.stdp;
+    if (pr.synapse.stdp) stdp->spec = *pr.synapse.stdp;
     stdp->dt = spec.dt;
     const std::uint64_t cap = StdpRuntime::capacity;
     stdp->post_step.assign(post_size * cap, 0);
@@ -189,6 +189,12 @@ void build_projection(const NetworkSpec& spec, std::uint32_t index, Runtime& rt,
     stdp->pre_step.assign(parts, std::vector<Step>(n_pre, 0));
     stdp->pre_trace.assign(parts, std::vector<double>(n_pre, 0.0));
     stdp->overflows.assign(parts, 0);
+    if (const auto& rule = pr.synapse.one_shot) {
+      stdp->one_shot = true;
+      stdp->learned_weight = rule->learned_weight;
+      if (rule->until) stdp->learn_until = steps_of(*rule->until, spec.dt);
+      for (auto& steps : stdp->pre_step) std::fill(steps.begin(), steps.end(), Step{-1});
+    }
     out.stdp = std::move(stdp);
   }
 }

@@ -91,11 +91,22 @@ struct StdpSpec {
   WeightDependence weight_dependence;
 };
 
+// One-shot binary learning (Sparsey's rule): a synapse from pre j to post i takes the learned
+// weight for good when i fires in the very step a spike of j arrives (delay d after it), until
+// `until`. The rule is evaluated at j's next spike, before that spike is delivered, so what a
+// synapse delivers is exact provided j's spikes are at least d steps apart.
+struct OneShotSpec {
+  double learned_weight = 1.0;  // nA or µS
+  std::optional<double> until;  // ms; co-activations from this time on teach nothing
+};
+
 struct SynapseSpec {
   Value weight = Value::constant(0.0);  // nA (current-based) or µS (conductance-based)
   std::optional<Value> delay;           // ms; nullopt: dt, the shortest delay (PyNN's default)
   Receptor receptor = Receptor::excitatory;
-  std::optional<StdpSpec> stdp;  // nullopt: static synapse
+  std::optional<StdpSpec> stdp;         // spike-pair STDP (at most one rule per synapse)
+  std::optional<OneShotSpec> one_shot;  // one-shot binary learning
+  bool plastic() const { return stdp || one_shot; }
 };
 
 struct ProjectionSpec {

@@ -90,6 +90,11 @@ struct ModelInfo {
   std::span<const StateSpec> state;  // recordable columns, with units
   bool is_source = false;            // spike sources take no synaptic input
   bool conductance_based = false;    // weights in µS rather than nA
+  // The kernel needs every neuron of the population in one update call (it computes
+  // population-wide quantities, like a Sparsey mac's familiarity): backends never split the
+  // population across threads or cores. A model declares it with
+  // `static constexpr bool whole_population = true;`.
+  bool whole_population = false;
   std::vector<std::string_view> integrations = {"exact"};
   // Creates a group of n neurons; `params` holds one value per entry of `parameters`, in
   // table order, already validated.

@@ -48,6 +48,7 @@ ModelInfo info(std::string_view name, std::string_view summary, bool source, boo
   m.state = Model::state;
   m.is_source = source;
   m.conductance_based = conductance;
+  if constexpr (requires { Model::whole_population; }) m.whole_population = Model::whole_population;
   m.integrations = std::move(integrations);
   m.create = &create_group<Model>;
   return m;

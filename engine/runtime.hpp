@@ -11,6 +11,7 @@
 #pragma once
 
 #include <cstdint>
+#include <limits>
 #include <memory>
 #include <string>
 #include <vector>
@@ -107,6 +108,11 @@ struct StdpRuntime {
   std::vector<std::vector<double>> pre_trace;
   // Potentiation events that may have been missed because a history ring had wrapped.
   std::vector<std::uint64_t> overflows;  // per partition
+  // The one-shot rule (OneShotSpec) in place of spike-pair STDP: pre_step starts at -1 (no
+  // spike yet) and post traces are not kept.
+  bool one_shot = false;
+  double learned_weight = 1.0;
+  Step learn_until = std::numeric_limits<Step>::max();
 };
 
 struct ProjectionRuntime {

@@ -127,13 +127,15 @@ inline void record_post_spikes(Runtime& rt, std::uint32_t pop, Step t,
       if (id < pr.post_range.begin || id >= pr.post_range.end) continue;
       const std::uint64_t cap = StdpRuntime::capacity;
       std::uint64_t& count = s.post_count[id];
-      const std::uint64_t last = id * cap + (count - 1) % cap;
-      const double o = s.post_trace[last] * std::exp(-static_cast<double>(t - s.post_step[last]) *
-                                                     s.dt / tau_minus) +
-                       1.0;
       const std::uint64_t next = id * cap + count % cap;
+      if (!s.one_shot) {
+        const std::uint64_t last = id * cap + (count - 1) % cap;
+        s.post_trace[next] =
+            s.post_trace[last] *
+                std::exp(-static_cast<double>(t - s.post_step[last]) * s.dt / tau_minus) +
+            1.0;
+      }
       s.post_step[next] = t;
-      s.post_trace[next] = o;
       ++count;
     }
   }
@@ -189,6 +191,27 @@ inline double stdp_update(const StdpRuntime& s, double w, std::uint32_t post, St
   return w;
 }
 
+// The one-shot rule (OneShotSpec) for a synapse whose presynaptic neuron spikes again: the
+// synapse learns if its post neuron fired in the step the previous presynaptic spike
+// (`last_pre`, -1 for none) arrived over delay d, before the learning window closed.
+inline double one_shot_update(const StdpRuntime& s, double w, std::uint32_t post, Step d,
+                              Step last_pre, std::uint64_t& overflows) {
+  if (last_pre < 0 || w == s.learned_weight) return w;
+  const Step arrival = last_pre + d;
+  if (arrival >= s.learn_until) return w;
+  const std::uint64_t cap = StdpRuntime::capacity;
+  const std::uint64_t count = s.post_count[post];
+  const std::uint64_t oldest = count > cap ? count - cap : 0;
+  const Step* steps = &s.post_step[post * cap];
+  for (std::uint64_t k = count; k > oldest; --k) {
+    const Step when = steps[(k - 1) % cap];
+    if (when == arrival) return s.learned_weight;
+    if (when < arrival) return w;
+  }
+  if (oldest > 0) ++overflows;  // the entry may have been overwritten
+  return w;
+}
+
 // Delivers the spikes `ids` of step t of the projection's presynaptic population through
 // the synapse table of partition `part`.
 inline void deliver(Runtime& rt, std::uint32_t projection, std::uint32_t part, Step t,
@@ -203,6 +226,24 @@ inline void deliver(Runtime& rt, std::uint32_t projection, std::uint32_t part, S
   const std::uint32_t base = pr.pre_range.begin;
   const std::uint32_t mask = pr.target_mask, shift = pr.delay_shift;
 
+  if (pr.stdp && pr.stdp->one_shot) {
+    StdpRuntime& s = *pr.stdp;
+    double* weights = table.plastic.data();
+    Step* last = s.pre_step[part].data();
+    for (std::uint32_t id : pre) {
+      const std::uint32_t row = id - base;
+      for (std::uint64_t k = offsets[row]; k < offsets[row + 1]; ++k) {
+        const std::uint32_t word = targets[k];
+        const Step d = pr.min_delay + (shift == 32 ? 0 : (word >> shift));
+        const std::uint32_t target = word & mask;
+        const double w = one_shot_update(s, weights[k], target, d, last[row], s.overflows[part]);
+        weights[k] = w;
+        ring.at(t + d, pr.receptor)[target] += w;
+      }
+      last[row] = t;
+    }
+    return;
+  }
   if (pr.stdp) {
     StdpRuntime& s = *pr.stdp;
     double* weights = table.plastic.data();

@@ -350,6 +350,13 @@ class Validator {
         add(at + "/synapse/weight_dependence/w_max",
             fmt::format("found {}, expected w_max >= w_min = {}", w.w_max, w.w_min));
     }
+    if (syn.one_shot) {
+      if (syn.stdp)
+        add(at + "/synapse/type",
+            "found both STDP and OneShot rules, expected one plasticity rule");
+      number(at + "/synapse/learned_weight", syn.one_shot->learned_weight, unit, 0.0, 1e9);
+      if (syn.one_shot->until) number(at + "/synapse/until", *syn.one_shot->until, "ms", 0.0, 1e12);
+    }
     // Connector values are checked even when a slice is bad; sizes only when both resolve.
     const bool sized = pre && post;
     const std::uint64_t n_pre = pre_range.size(), n_post = post_range.size();
@@ -544,7 +551,7 @@ std::vector<std::pair<std::string, double>> memory_items(const NetworkSpec& spec
         },
         pr.connector);
     items.emplace_back(fmt::format("/projections/{}/connector", j),
-                       synapses * (pr.synapse.stdp ? 12.0 : 8.0) + n_pre * 8.0);
+                       synapses * (pr.synapse.plastic() ? 12.0 : 8.0) + n_pre * 8.0);
   }
   return items;
 }

@@ -344,14 +344,16 @@ SynapseSpec read_synapse(Reader& r, const json& j, const std::string& at, bool w
   if (!r.object(j, at, "a synapse")) return s;
   std::string type = "static";
   if (auto t = j.find("type"); t != j.end()) type = r.string(*t, at + "/type", "a synapse type");
-  if (type != "static" && type != "STDP") {
+  if (type != "static" && type != "STDP" && type != "OneShot") {
     r.error(at + "/type",
-            fmt::format("found unknown synapse type \"{}\", expected static or STDP{}", type,
-                        did_you_mean(type, {"static", "STDP"})));
+            fmt::format("found unknown synapse type \"{}\", expected static, STDP or OneShot{}",
+                        type, did_you_mean(type, {"static", "STDP", "OneShot"})));
     type = "static";
   }
   if (type == "static")
     r.keys(j, at, {"type", "weight", "delay", "receptor"});
+  else if (type == "OneShot")
+    r.keys(j, at, {"type", "weight", "delay", "receptor", "learned_weight", "until"});
   else
     r.keys(j, at, {"type", "weight", "delay", "receptor", "timing", "weight_dependence"});
   if (auto w = j.find("weight"); w != j.end())
@@ -362,6 +364,13 @@ SynapseSpec read_synapse(Reader& r, const json& j, const std::string& at, bool w
             "conductance-based targets)");
   if (auto d = j.find("delay"); d != j.end()) s.delay = r.value(*d, at + "/delay", "ms");
   if (auto rc = j.find("receptor"); rc != j.end()) s.receptor = r.receptor(*rc, at + "/receptor");
+  if (type == "OneShot") {
+    OneShotSpec rule;
+    if (auto f = j.find("learned_weight"); f != j.end())
+      rule.learned_weight = r.number(*f, at + "/learned_weight", "nA or uS");
+    if (auto f = j.find("until"); f != j.end()) rule.until = r.number(*f, at + "/until", "ms");
+    s.one_shot = rule;
+  }
   if (type == "STDP") {
     StdpSpec stdp;
     const std::string ta = at + "/timing";
@@ -682,10 +691,16 @@ json to_json(const NetworkSpec& spec) {
           return {};
         },
         pr.connector);
-    json syn{{"type", pr.synapse.stdp ? "STDP" : "static"},
+    json syn{{"type", pr.synapse.stdp       ? "STDP"
+                      : pr.synapse.one_shot ? "OneShot"
+                                            : "static"},
              {"weight", value_json(pr.synapse.weight)},
              {"receptor", receptor_name(pr.synapse.receptor)}};
     if (pr.synapse.delay) syn["delay"] = value_json(*pr.synapse.delay);
+    if (const auto& rule = pr.synapse.one_shot) {
+      syn["learned_weight"] = rule->learned_weight;
+      if (rule->until) syn["until"] = *rule->until;
+    }
     if (pr.synapse.stdp) {
       const auto& t = pr.synapse.stdp->timing;
       const auto& w = pr.synapse.stdp->weight_dependence;

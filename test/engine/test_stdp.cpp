@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <catch2/catch.hpp>
 #include <cmath>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -273,6 +274,58 @@ TEST_CASE("STDP weights are the same with the threads backend", "[stdp]") {
     CHECK(parallel.weights == serial.weights);  // bit for bit
     CHECK(parallel.post == serial.post);
   }
+}
+
+// --- the one-shot rule -------------------------------------------------------------------
+
+NetworkSpec one_shot_network(const std::vector<Case>& cases, double delay = 1.0,
+                             std::optional<double> until = std::nullopt) {
+  NetworkSpec spec = stdp_network(cases, ca3_rule(), delay);
+  SynapseSpec& syn = spec.projections[1].synapse;
+  syn.stdp.reset();
+  syn.one_shot = OneShotSpec{1.5, until};
+  return spec;
+}
+
+TEST_CASE("OneShot learns when the post neuron fires as the pre spike arrives", "[stdp]") {
+  const std::vector<Case> cases = {
+      {0.0, {10, 20}, {11}},      // arrival at 11 = post spike: learns (seen at the pre spike of 20)
+      {0.0, {10, 20}, {12}},      // post one step late: nothing
+      {0.0, {10, 20}, {10}},      // post before the arrival: nothing
+      {0.0, {10}, {11}},          // co-activation, but no later pre spike evaluates it yet
+      {0.0, {10, 18, 26}, {19}},      // the second presentation teaches
+      {0.0, {10, 18, 26}, {11, 19}},  // learned once; the second co-activation changes nothing
+  };
+  const Result r = run(one_shot_network(cases));
+  REQUIRE(r.post[0] == std::vector<Step>{11});
+  CHECK(r.weights == std::vector<double>{1.5, 0.0, 0.0, 0.0, 1.5, 1.5});
+  // The learned weight is what the spike of 20 delivers at 21.
+  const double decay = std::exp(-1.0 / 0.1);
+  CHECK(r.isyn[21][0] == Approx((r.isyn[20][0] + 1.5) * decay).epsilon(1e-12));
+  CHECK(r.isyn[21][1] == Approx(r.isyn[20][1] * decay).margin(1e-300));
+}
+
+TEST_CASE("OneShot follows the delay and stops learning at until", "[stdp]") {
+  // Delay 3: a pre spike at 10 arrives at 13.
+  const std::vector<Case> cases = {{0.0, {10, 20}, {13}}, {0.0, {10, 20}, {11}}};
+  CHECK(run(one_shot_network(cases, 3.0)).weights == std::vector<double>{1.5, 0.0});
+  // Learning that closes at 13 ms misses the co-activation at 13; at 14 ms it does not.
+  CHECK(run(one_shot_network(cases, 3.0, 13.0)).weights == std::vector<double>{0.0, 0.0});
+  CHECK(run(one_shot_network(cases, 3.0, 14.0)).weights == std::vector<double>{1.5, 0.0});
+}
+
+TEST_CASE("OneShot gives the same weights and spikes on every backend", "[stdp]") {
+  std::vector<Case> cases;
+  for (int i = 0; i < 12; ++i)
+    cases.push_back({0.0, {5.0 + i, 15.0 + i, 25.0}, {6.0 + i + (i % 3), 16.0 + (i % 2)}});
+  const Result serial = run(one_shot_network(cases, 1.0));
+  for (unsigned threads : {1u, 2u, 3u}) {
+    const Result parallel = run(one_shot_network(cases, 1.0), "threads", threads);
+    CHECK(parallel.weights == serial.weights);
+    CHECK(parallel.post == serial.post);
+  }
+  CHECK(std::count(serial.weights.begin(), serial.weights.end(), 1.5) > 0);
+  CHECK(std::count(serial.weights.begin(), serial.weights.end(), 0.0) > 0);
 }
 
 }  // namespace

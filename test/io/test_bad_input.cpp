@@ -469,3 +469,17 @@ TEST_CASE("compile refuses an invalid spec built in C++ with the JSON pointer", 
   }
   CHECK(engram::compile(spec) != nullptr);
 }
+
+TEST_CASE("a OneShot synapse refuses STDP keys and a negative learned weight", "[bad_input]") {
+  const std::string head =
+      R"({"populations": [{"name": "a", "size": 2, "model": "SpikeSourceArray"},
+                          {"name": "b", "size": 2, "model": "IF_curr_exp"}],
+          "projections": [{"pre": "a", "post": "b", "connector": {"type": "AllToAll"},
+                           "synapse": )";
+  check_only(diagnose(head + R"({"type": "OneShot", "weight": 0, "timing": {}}}]})"),
+             "/projections/0/synapse/timing", {"unknown key"});
+  check_only(diagnose(head + R"({"type": "OneShot", "weight": 0, "learned_weight": -1}}]})"),
+             "/projections/0/synapse/learned_weight", {"found -1"});
+  check_only(diagnose(head + R"({"type": "OneShott", "weight": 0}}]})"),
+             "/projections/0/synapse/type", {"OneShot"});
+}
