@@ -15,5 +15,7 @@ Command add_validate(CLI::App& app);
 Command add_info(CLI::App& app);
 Command add_plot(CLI::App& app);
 Command add_cam(CLI::App& app);
+Command add_sparsey(CLI::App& app);
+Command add_map(CLI::App& app);
 
 }  // namespace engram::apps

@@ -23,6 +23,10 @@ int main(int argc, char** argv) {
   add("plot", "draw a raster plot of a spike file", engram::apps::add_plot);
   add("cam", "run the CA3 content-addressable memory on a list of operations",
       engram::apps::add_cam);
+  add("sparsey", "train or evaluate a Sparsey sparse distributed memory on images",
+      engram::apps::add_sparsey);
+  add("map", "place a network on a SpiNNaker-style machine and report tables and traffic",
+      engram::apps::add_map);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -7,6 +7,9 @@
 #   python3-numpy       rates, CVs of ISIs, fits
 #   python3-matplotlib  docs/figures/benchmarks.png
 #   time                /usr/bin/time, for reproducing single measurements by hand
+#   dataset-fashion-mnist  Fashion-MNIST idx files, for the Sparsey classification benchmark
+#   python3-sklearn     scikit-learn's 8x8 digits (digits.csv.gz), likewise
 set -euo pipefail
 exec bash "$(dirname "$0")/../scripts/install-deps.sh" \
-  python3 python3-brian cython3 python3-h5py python3-numpy python3-matplotlib time
+  python3 python3-brian cython3 python3-h5py python3-numpy python3-matplotlib time \
+  dataset-fashion-mnist python3-sklearn

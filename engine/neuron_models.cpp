@@ -11,6 +11,7 @@
 #include "engine/neurons/if_curr_exp.hpp"
 #include "engine/neurons/izhikevich.hpp"
 #include "engine/neurons/sources.hpp"
+#include "engine/neurons/sparsey_mac.hpp"
 
 namespace engram {
 
@@ -85,6 +86,11 @@ const std::vector<ModelInfo>& registry() {
     m.push_back(
         info<SpikeSourcePoisson>("SpikeSourcePoisson", "Poisson spike trains", true, false));
     m.push_back(info<SpikeSourceArray>("SpikeSourceArray", "spikes at given times", true, false));
+    m.push_back(info<SparseyMac>("SparseyMac",
+                                 "Sparsey mac: Q winner-take-all modules of K cells (one CSA "
+                                 "frame per step)",
+                                 false, false));
+    m.back().check = &check_sparsey_mac;
     return m;
   }();
   return models;

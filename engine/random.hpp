@@ -23,6 +23,7 @@ enum class Purpose : std::uint32_t {
   initial_value = 4,
   poisson_source = 5,
   poisson_input = 6,
+  sparsey_code = 7,
   test = 255,
 };
 
