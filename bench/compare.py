@@ -183,7 +183,8 @@ def measured(cmd, cwd=None):
 
 SUMMARY_NETWORK = re.compile(
     r"^network\s+.*?: ([\d,]+) neurons, ([\d,]+) synapses(?: \(([\d.]+) bytes each\))?", re.M)
-SUMMARY_TIME = re.compile(r"^time\s+build ([\d.]+) s, simulation ([\d.]+) s", re.M)
+SUMMARY_TIME = re.compile(r"^time\s+build ([\d.]+) s, simulation ([\d.]+) s"
+                          r"(?: \(processor ([\d.]+) s\))?", re.M)
 SUMMARY_POPULATION = re.compile(r"^(\S+)\s+([\d,]+)\s+([\d,]+)\s+([\d.]+)$", re.M)
 
 
@@ -204,7 +205,11 @@ def run_engram(ctx, network, duration, output, threads=None):
     populations = {m.group(1): {"neurons": number(m.group(2)), "spikes": number(m.group(3)),
                                 "rate_hz": float(m.group(4))}
                    for m in SUMMARY_POPULATION.finditer(r.out)}
-    return {"sim_s": float(tm.group(2)), "build_s": float(tm.group(1)), "wall_s": r.wall,
+    # One thread: the loop's processor time, like Brian2 standalone's std::clock (on a busy
+    # machine wall time would count the waiting too); several threads: wall-clock time.
+    sim_wall = float(tm.group(2))
+    sim = float(tm.group(3)) if tm.group(3) and not threads else sim_wall
+    return {"sim_s": sim, "sim_wall_s": sim_wall, "build_s": float(tm.group(1)), "wall_s": r.wall,
             "cpu_s": r.cpu, "peak_rss_bytes": r.rss, "neurons": number(net.group(1)),
             "synapses": number(net.group(2)),
             "bytes_per_synapse": float(net.group(3)) if net.group(3) else None,

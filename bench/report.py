@@ -196,10 +196,10 @@ def markdown(results, figure=None):
              "Brian2 runtime build (s)", "Brian2 runtime prepare (s)", "engram peak (MiB)",
              "Brian2 standalone peak (MiB)", "Brian2 runtime peak (MiB)"], rows)
             + "\n\n*sim*: the simulation loop (engram's includes writing spikes to HDF5; "
-              "Brian2's, recording them in memory; engram's is wall-clock time, Brian2 "
-              "standalone's the process CPU time of its loop, `std::clock`, which is the "
-              "same on an idle core and shorter on a busy machine). *build*: engram: validation "
-              "and "
+              "Brian2's, recording them in memory; both are the processor time of the loop — "
+              "engram's summary line, Brian2 standalone's `std::clock` — which equals "
+              "wall-clock time on an idle core and leaves out the waiting on a busy machine; "
+              "the threads table uses wall-clock time). *build*: engram: validation and "
               "compilation of the description; Brian2 standalone: the binary's run time "
               "outside the loop (loading, creating synapses, initial values, writing results); "
               "runtime: creating the network and its synapses in Python. *codegen + compile*: "
