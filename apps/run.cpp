@@ -54,15 +54,6 @@ class Progress {
   bool drawn_ = false;
 };
 
-std::string thousands(std::uint64_t n) {
-  std::string digits = std::to_string(n), out;
-  for (std::size_t i = 0; i < digits.size(); ++i) {
-    if (i > 0 && (digits.size() - i) % 3 == 0) out += ',';
-    out += digits[i];
-  }
-  return out;
-}
-
 // The machine of `--backend spinnaker` from the run options; "N" or "POP=N" items set the
 // slice sizes.
 struct MachineOptions {

@@ -6,6 +6,7 @@
 // (a file that cannot be written) are IoError. Library bugs are assertions, not exceptions.
 #pragma once
 
+#include <cstdint>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -62,6 +63,9 @@ std::string nearest_name(std::string_view name, const std::vector<std::string>& 
 
 // " (did you mean "x"?)" or "" — appended to messages about unknown names.
 std::string did_you_mean(std::string_view name, const std::vector<std::string>& candidates);
+
+// n with thousands separators ("1,234,567"), for reports.
+std::string thousands(std::uint64_t n);
 
 // A key escaped as one JSON-pointer token ("~" -> "~0", "/" -> "~1").
 std::string pointer_token(std::string_view key);

@@ -16,15 +16,6 @@ namespace {
 
 constexpr const char* kLinkNames[kLinks] = {"E", "NE", "N", "W", "SW", "S"};
 
-std::string thousands(std::uint64_t n) {
-  std::string digits = std::to_string(n), out;
-  for (std::size_t i = 0; i < digits.size(); ++i) {
-    if (i > 0 && (digits.size() - i) % 3 == 0) out += ',';
-    out += digits[i];
-  }
-  return out;
-}
-
 std::string bytes(std::uint64_t b) {
   if (b >= 1024 * 1024)
     return fmt::format("{:.1f} MiB", static_cast<double>(b) / (1024.0 * 1024.0));

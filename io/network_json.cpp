@@ -590,14 +590,31 @@ NetworkSpec parse_network_text(const std::string& text) {
   return parse_network(doc);
 }
 
-NetworkSpec load_network(const std::filesystem::path& path) {
+namespace {
+
+std::string read_text_file(const std::filesystem::path& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in)
     throw InputError(
         "", fmt::format("cannot read \"{}\": no such file or not readable", path.string()));
   std::stringstream buffer;
   buffer << in.rdbuf();
-  return parse_network_text(buffer.str());
+  return buffer.str();
+}
+
+}  // namespace
+
+NetworkSpec load_network(const std::filesystem::path& path) {
+  return parse_network_text(read_text_file(path));
+}
+
+json read_json_file(const std::filesystem::path& path) {
+  const std::string text = read_text_file(path);
+  try {
+    return json::parse(text);
+  } catch (const json::exception& e) {
+    throw InputError("", fmt::format("invalid JSON in \"{}\": {}", path.string(), e.what()));
+  }
 }
 
 namespace {

@@ -18,6 +18,10 @@ NetworkSpec parse_network(const nlohmann::json& document);
 NetworkSpec parse_network_text(const std::string& text);
 NetworkSpec load_network(const std::filesystem::path& path);
 
+// The JSON document in a file (any JSON file engram reads: experiments, configurations).
+// Throws InputError naming the file when it cannot be read or is not JSON.
+nlohmann::json read_json_file(const std::filesystem::path& path);
+
 // The description as JSON, in the format parse_network reads.
 nlohmann::json to_json(const NetworkSpec& spec);
 

@@ -13,10 +13,14 @@
 #include <fmt/format.h>
 
 #include "engine/error.hpp"
+#include "io/hdf5.hpp"
 
 namespace engram::io {
 
 namespace {
+
+using hdf5::Handle;
+using hdf5::QuietErrors;
 
 constexpr std::uint32_t kMagic = 0x0A7A;
 constexpr std::array<std::uint32_t, 2> kVersion = {0, 1};
@@ -25,56 +29,6 @@ constexpr std::uint8_t kSortingByTime = 2;
 // many sparsely spiking populations does not fill up with mostly empty chunks.
 constexpr hsize_t kChunkElements = 8192;
 constexpr std::size_t kStateBufferBytes = std::size_t{1} << 20;
-
-// Owns one HDF5 identifier and releases it with the close function of its kind.
-class Handle {
- public:
-  using Closer = herr_t (*)(hid_t);
-  Handle() = default;
-  Handle(hid_t id, Closer closer) : id_(id), closer_(closer) {}
-  Handle(Handle&& other) noexcept
-      : id_(std::exchange(other.id_, H5I_INVALID_HID)), closer_(other.closer_) {}
-  Handle& operator=(Handle&& other) noexcept {
-    if (this != &other) {
-      reset();
-      id_ = std::exchange(other.id_, H5I_INVALID_HID);
-      closer_ = other.closer_;
-    }
-    return *this;
-  }
-  ~Handle() { reset(); }
-
-  hid_t get() const { return id_; }
-  explicit operator bool() const { return id_ >= 0; }
-  // Gives up ownership, for a caller that wants to see whether closing fails.
-  hid_t release() { return std::exchange(id_, H5I_INVALID_HID); }
-  void reset() noexcept {
-    if (id_ >= 0) closer_(id_);
-    id_ = H5I_INVALID_HID;
-  }
-
- private:
-  hid_t id_ = H5I_INVALID_HID;
-  Closer closer_ = nullptr;
-};
-
-// HDF5 prints its error stack to stderr by default. While engram calls into the library,
-// failures become IoError messages instead; the previous setting is restored afterwards so
-// that nothing outside this file changes behaviour.
-class QuietErrors {
- public:
-  QuietErrors() {
-    H5Eget_auto2(H5E_DEFAULT, &function_, &data_);
-    H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
-  }
-  ~QuietErrors() { H5Eset_auto2(H5E_DEFAULT, function_, data_); }
-  QuietErrors(const QuietErrors&) = delete;
-  QuietErrors& operator=(const QuietErrors&) = delete;
-
- private:
-  H5E_auto2_t function_ = nullptr;
-  void* data_ = nullptr;
-};
 
 // The API-level description and the innermost cause, e.g. "unable to create file (unable to
 // open file: name = '...', errno = 2, error message = 'No such file or directory', ...)".

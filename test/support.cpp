@@ -1,8 +1,12 @@
 #include "test/support.hpp"
 
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstdlib>
+#include <fstream>
 #include <random>
+#include <sstream>
 #include <stdexcept>
 
 namespace engram::test {
@@ -59,6 +63,34 @@ MemoryObserver simulate(const NetworkSpec& spec, const std::string& backend, uns
   b->attach(observer);
   b->run(steps >= 0 ? steps : b->runtime().default_steps);
   return observer;
+}
+
+std::string quote(const std::string& s) {
+  std::string out = "'";
+  for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return out + "'";
+}
+
+std::string read_text(const std::filesystem::path& path) {
+  std::ifstream in(path);
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  return buffer.str();
+}
+
+CliResult engram_cli(const TempDir& dir, const std::string& arguments) {
+  const auto out = dir.path / "stdout.txt", err = dir.path / "stderr.txt";
+  const std::string command = "cd " + quote(dir.path.string()) + " && " + quote(ENGRAM_CLI) + " " +
+                              arguments + " >" + quote(out.string()) + " 2>" + quote(err.string()) +
+                              " </dev/null";
+  const int raw = std::system(command.c_str());
+  CliResult r;
+  if (raw != -1 && WIFEXITED(raw)) r.status = WEXITSTATUS(raw);
+  r.out = read_text(out);
+  r.err = read_text(err);
+  std::filesystem::remove(out);
+  std::filesystem::remove(err);
+  return r;
 }
 
 }  // namespace engram::test

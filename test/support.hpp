@@ -50,6 +50,18 @@ struct MemoryObserver : Observer {
   std::uint64_t total() const;
 };
 
+// `s` quoted for the shell.
+std::string quote(const std::string& s);
+// The whole content of a text file ("" when it cannot be read).
+std::string read_text(const std::filesystem::path& path);
+
+struct CliResult {
+  int status = -1;  // exit status, or -1 if the process did not exit normally
+  std::string out, err;
+};
+// Runs `engram <arguments>` in `dir` (arguments go to the shell as they are), with no input.
+CliResult engram_cli(const TempDir& dir, const std::string& arguments);
+
 // Runs `spec` for `steps` (default: its duration) on the given backend and returns what it
 // reported.
 MemoryObserver simulate(const NetworkSpec& spec, const std::string& backend = "serial",

@@ -2,15 +2,14 @@
 
 #include <algorithm>
 #include <cmath>
-#include <fstream>
 #include <set>
-#include <sstream>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include "engine/compile.hpp"
 #include "engine/error.hpp"
+#include "io/network_json.hpp"
 
 namespace engram::models::ca3 {
 
@@ -282,18 +281,7 @@ Experiment parse_experiment(const json& doc) {
 }
 
 Experiment load_experiment(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in)
-    throw InputError("", fmt::format("cannot read \"{}\": no such file or not readable", path));
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  json doc;
-  try {
-    doc = json::parse(buffer.str());
-  } catch (const json::exception& e) {
-    throw InputError("", fmt::format("invalid JSON in \"{}\": {}", path, e.what()));
-  }
-  return parse_experiment(doc);
+  return parse_experiment(io::read_json_file(path));
 }
 
 NetworkSpec build_network(const Experiment& e) {

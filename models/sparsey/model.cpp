@@ -2,13 +2,12 @@
 
 #include <algorithm>
 #include <chrono>
-#include <fstream>
-#include <sstream>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include "engine/error.hpp"
+#include "io/network_json.hpp"
 
 namespace engram::models::sparsey {
 
@@ -306,18 +305,7 @@ Config parse_config(const json& doc) {
 }
 
 Config load_config(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in)
-    throw InputError("", fmt::format("cannot read \"{}\": no such file or not readable", path));
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  json doc;
-  try {
-    doc = json::parse(buffer.str());
-  } catch (const json::exception& e) {
-    throw InputError("", fmt::format("invalid JSON in \"{}\": {}", path, e.what()));
-  }
-  return parse_config(doc);
+  return parse_config(io::read_json_file(path));
 }
 
 Dataset load_data(const DataSpec& spec) {

@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "engine/error.hpp"
+#include "io/hdf5.hpp"
 #include "models/sparsey/model.hpp"
 
 namespace engram::models::sparsey {
@@ -15,39 +16,8 @@ namespace {
 constexpr const char* kFormat = "engram-sparsey";
 constexpr std::uint32_t kVersion = 1;
 
-// Owns one HDF5 identifier.
-class Handle {
- public:
-  using Closer = herr_t (*)(hid_t);
-  Handle(hid_t id, Closer closer) : id_(id), closer_(closer) {}
-  Handle(const Handle&) = delete;
-  Handle& operator=(const Handle&) = delete;
-  ~Handle() {
-    if (id_ >= 0) closer_(id_);
-  }
-  hid_t get() const { return id_; }
-  bool ok() const { return id_ >= 0; }
-
- private:
-  hid_t id_;
-  Closer closer_;
-};
-
-// While the library is in use, failures become exceptions rather than printed stacks.
-class QuietErrors {
- public:
-  QuietErrors() {
-    H5Eget_auto2(H5E_DEFAULT, &function_, &data_);
-    H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
-  }
-  ~QuietErrors() { H5Eset_auto2(H5E_DEFAULT, function_, data_); }
-  QuietErrors(const QuietErrors&) = delete;
-  QuietErrors& operator=(const QuietErrors&) = delete;
-
- private:
-  H5E_auto2_t function_ = nullptr;
-  void* data_ = nullptr;
-};
+using io::hdf5::Handle;
+using io::hdf5::QuietErrors;
 
 template <class T>
 hid_t type_of() {
@@ -63,7 +33,7 @@ void write(hid_t where, const std::string& name, std::span<const T> data, const 
   Handle set(H5Dcreate2(where, name.c_str(), type_of<T>(), space.get(), H5P_DEFAULT, H5P_DEFAULT,
                         H5P_DEFAULT),
              H5Dclose);
-  if (!space.ok() || !set.ok() ||
+  if (!space || !set ||
       (n > 0 && H5Dwrite(set.get(), type_of<T>(), H5S_ALL, H5S_ALL, H5P_DEFAULT, data.data()) < 0))
     throw IoError(fmt::format("{}: cannot write dataset {}", path, name));
 }
@@ -71,7 +41,7 @@ void write(hid_t where, const std::string& name, std::span<const T> data, const 
 template <class T>
 std::vector<T> read(hid_t where, const std::string& name, const std::string& path) {
   Handle set(H5Dopen2(where, name.c_str(), H5P_DEFAULT), H5Dclose);
-  if (!set.ok()) throw InputError("", fmt::format("\"{}\": no dataset {}", path, name));
+  if (!set) throw InputError("", fmt::format("\"{}\": no dataset {}", path, name));
   Handle space(H5Dget_space(set.get()), H5Sclose);
   if (H5Sget_simple_extent_ndims(space.get()) != 1)
     throw InputError("", fmt::format("\"{}\": dataset {} is not a list", path, name));
@@ -89,13 +59,13 @@ void write_string_attribute(hid_t where, const char* name, const std::string& va
   H5Tset_size(type.get(), std::max<std::size_t>(value.size(), 1));
   Handle space(H5Screate(H5S_SCALAR), H5Sclose);
   Handle attr(H5Acreate2(where, name, type.get(), space.get(), H5P_DEFAULT, H5P_DEFAULT), H5Aclose);
-  if (!attr.ok() || H5Awrite(attr.get(), type.get(), value.c_str()) < 0)
+  if (!attr || H5Awrite(attr.get(), type.get(), value.c_str()) < 0)
     throw IoError(fmt::format("{}: cannot write attribute {}", path, name));
 }
 
 std::string read_string_attribute(hid_t where, const char* name, const std::string& path) {
   Handle attr(H5Aopen(where, name, H5P_DEFAULT), H5Aclose);
-  if (!attr.ok())
+  if (!attr)
     throw InputError("",
                      fmt::format("\"{}\": not a Sparsey model file (no {} attribute)", path, name));
   Handle type(H5Aget_type(attr.get()), H5Tclose);
@@ -147,7 +117,7 @@ void scatter(std::vector<Mac>& macs, char kind, const std::vector<std::uint64_t>
 void save_model(const Model& model, const std::string& path) {
   QuietErrors quiet;
   Handle file(H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT), H5Fclose);
-  if (!file.ok()) throw IoError(fmt::format("{}: cannot create the model file", path));
+  if (!file) throw IoError(fmt::format("{}: cannot create the model file", path));
   write_string_attribute(file.get(), "format", kFormat, path);
   write_string_attribute(file.get(), "version", std::to_string(kVersion), path);
   write_string_attribute(file.get(), "config", describe_model(model), path);
@@ -156,7 +126,7 @@ void save_model(const Model& model, const std::string& path) {
     const std::string name = fmt::format("level_{}", l);
     Handle group(H5Gcreate2(file.get(), name.c_str(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
                  H5Gclose);
-    if (!group.ok()) throw IoError(fmt::format("{}: cannot create group {}", path, name));
+    if (!group) throw IoError(fmt::format("{}: cannot create group {}", path, name));
     const LevelSpec& s = h.architecture().levels[l];
     const auto u = gather(h.macs(l), 'u');
     write<std::uint64_t>(group.get(), "u", u, path);
@@ -173,7 +143,7 @@ void save_model(const Model& model, const std::string& path) {
   }
   Handle readout(H5Gcreate2(file.get(), "readout", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
                  H5Gclose);
-  if (!readout.ok()) throw IoError(fmt::format("{}: cannot create group readout", path));
+  if (!readout) throw IoError(fmt::format("{}: cannot create group readout", path));
   write<std::uint32_t>(readout.get(), "class_weights", model.class_readout.weights(), path);
   write<std::uint64_t>(readout.get(), "codes", model.nearest.codes(), path);
   write<std::uint32_t>(readout.get(), "labels", model.nearest.labels(), path);
@@ -186,7 +156,7 @@ Model load_model(const std::string& path) {
   if (H5Fis_hdf5(path.c_str()) <= 0)
     throw InputError("", fmt::format("cannot read \"{}\": no such file or not an HDF5 file", path));
   Handle file(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose);
-  if (!file.ok()) throw InputError("", fmt::format("cannot open \"{}\" as HDF5", path));
+  if (!file) throw InputError("", fmt::format("cannot open \"{}\" as HDF5", path));
   if (read_string_attribute(file.get(), "format", path) != kFormat)
     throw InputError("", fmt::format("\"{}\": not a Sparsey model file", path));
   const std::string version = read_string_attribute(file.get(), "version", path);
@@ -198,7 +168,7 @@ Model load_model(const std::string& path) {
   for (std::size_t l = 0; l < h.levels(); ++l) {
     const std::string name = fmt::format("level_{}", l);
     Handle group(H5Gopen2(file.get(), name.c_str(), H5P_DEFAULT), H5Gclose);
-    if (!group.ok()) throw InputError("", fmt::format("\"{}\": no group {}", path, name));
+    if (!group) throw InputError("", fmt::format("\"{}\": no group {}", path, name));
     const LevelSpec& s = h.architecture().levels[l];
     scatter(h.macs(l), 'u', read<std::uint64_t>(group.get(), "u", path), name + "/u", path);
     if (s.horizontal)
@@ -213,7 +183,7 @@ Model load_model(const std::string& path) {
     for (std::size_t m = 0; m < frames.size(); ++m) h.macs(l)[m].restore(frames[m], frozen[m]);
   }
   Handle readout(H5Gopen2(file.get(), "readout", H5P_DEFAULT), H5Gclose);
-  if (!readout.ok()) throw InputError("", fmt::format("\"{}\": no group readout", path));
+  if (!readout) throw InputError("", fmt::format("\"{}\": no group readout", path));
   const auto weights = read<std::uint32_t>(readout.get(), "class_weights", path);
   if (weights.size() != model.class_readout.weights().size())
     throw InputError("", fmt::format("\"{}\": readout/class_weights holds {} values, expected {}",

@@ -557,30 +557,10 @@ TEST_CASE("the map report counts traffic from known rates", "[hardware]") {
 
 namespace {
 
-std::string quote(const std::string& s) {
-  std::string out = "'";
-  for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return out + "'";
-}
+using test::quote;
 
-struct Cli {
-  int status = -1;
-  std::string out, err;
-};
-
-Cli engram_map(const test::TempDir& dir, const std::string& arguments) {
-  const fs::path out = dir.path / "out.txt", err = dir.path / "err.txt";
-  const std::string command = quote(ENGRAM_CLI) + " map " + arguments + " >" + quote(out.string()) +
-                              " 2>" + quote(err.string()) + " </dev/null";
-  const int raw = std::system(command.c_str());
-  Cli r;
-  if (raw != -1 && WIFEXITED(raw)) r.status = WEXITSTATUS(raw);
-  std::stringstream o, e;
-  o << std::ifstream(out).rdbuf();
-  e << std::ifstream(err).rdbuf();
-  r.out = o.str();
-  r.err = e.str();
-  return r;
+test::CliResult engram_map(const test::TempDir& dir, const std::string& arguments) {
+  return test::engram_cli(dir, "map " + arguments);
 }
 
 }  // namespace
@@ -589,7 +569,8 @@ TEST_CASE("engram map prints the placement, exits 2 on bad input", "[hardware][c
   test::TempDir dir;
   const std::string chain = quote((kSource / "examples" / "small_chain.json").string());
   const std::string cuba = quote((kSource / "examples" / "vogels_abbott_cuba.json").string());
-  Cli r = engram_map(dir, chain + " --machine 48 --neurons-per-core 2 --neurons-per-core chain=1");
+  test::CliResult r =
+      engram_map(dir, chain + " --machine 48 --neurons-per-core 2 --neurons-per-core chain=1");
   INFO(r.out << r.err);
   CHECK(r.status == 0);
   CHECK_THAT(r.out, Catch::Contains("machine     48: a 48-chip board"));

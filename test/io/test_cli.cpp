@@ -26,41 +26,12 @@ const fs::path kChain = kSource / "examples" / "small_chain.json";
 
 using engram::test::TempDir;
 
-std::string quote(const std::string& s) {
-  std::string out = "'";
-  for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return out + "'";
-}
+using engram::test::CliResult;
+using engram::test::engram_cli;
+using engram::test::quote;
+using engram::test::read_text;
 
-std::string read_text(const fs::path& path) {
-  std::ifstream in(path);
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  return buffer.str();
-}
-
-struct Result {
-  int status = -1;  // exit status, or -1 if the process did not exit normally
-  std::string out, err;
-};
-
-// Runs `engram <arguments>` in `dir`; arguments are passed to the shell as they are.
-Result engram_cli(const TempDir& dir, const std::string& arguments) {
-  const fs::path out = dir.path / "stdout.txt", err = dir.path / "stderr.txt";
-  const std::string command = "cd " + quote(dir.path.string()) + " && " + quote(ENGRAM_CLI) + " " +
-                              arguments + " >" + quote(out.string()) + " 2>" + quote(err.string()) +
-                              " </dev/null";
-  const int raw = std::system(command.c_str());
-  Result r;
-  if (raw != -1 && WIFEXITED(raw)) r.status = WEXITSTATUS(raw);
-  r.out = read_text(out);
-  r.err = read_text(err);
-  fs::remove(out);
-  fs::remove(err);
-  return r;
-}
-
-std::string describe(const Result& r) {
+std::string describe(const CliResult& r) {
   return "status " + std::to_string(r.status) + "\nstdout:\n" + r.out + "\nstderr:\n" + r.err;
 }
 
@@ -94,7 +65,7 @@ TEST_CASE("engram run refuses bad input with status 2, the pointer, and no outpu
   TempDir dir;
   for (const Case& c : cases) {
     INFO(c.file);
-    const Result r = engram_cli(dir, "run " + quote((kBad / c.file).string()) + " -o out.h5");
+    const CliResult r = engram_cli(dir, "run " + quote((kBad / c.file).string()) + " -o out.h5");
     INFO(describe(r));
     CHECK(r.status == 2);
     CHECK_THAT(r.err, Catch::Contains(c.pointer));
@@ -106,7 +77,7 @@ TEST_CASE("engram run refuses bad input with status 2, the pointer, and no outpu
 // internal error with status 1.
 TEST_CASE("engram run refuses a number that overflows a double with status 2", "[cli]") {
   TempDir dir;
-  const Result r =
+  const CliResult r =
       engram_cli(dir, "run " + quote((kBad / "number_overflow.json").string()) + " -o out.h5");
   INFO(describe(r));
   CHECK(r.status == 2);
@@ -116,7 +87,7 @@ TEST_CASE("engram run refuses a number that overflows a double with status 2", "
 
 TEST_CASE("engram validate lists every error of a document", "[cli]") {
   TempDir dir;
-  const Result r = engram_cli(dir, "validate " + quote((kBad / "several_errors.json").string()));
+  const CliResult r = engram_cli(dir, "validate " + quote((kBad / "several_errors.json").string()));
   INFO(describe(r));
   CHECK(r.status == 2);
   for (const char* pointer :
@@ -130,7 +101,7 @@ TEST_CASE("engram validate lists every error of a document", "[cli]") {
 
 TEST_CASE("engram validate accepts a good description with a line starting \"ok\"", "[cli]") {
   TempDir dir;
-  const Result r = engram_cli(dir, "validate " + quote(kChain.string()));
+  const CliResult r = engram_cli(dir, "validate " + quote(kChain.string()));
   INFO(describe(r));
   CHECK(r.status == 0);
   CHECK(r.out.rfind("ok", 0) == 0);
@@ -139,7 +110,7 @@ TEST_CASE("engram validate accepts a good description with a line starting \"ok\
 
 TEST_CASE("engram run on a missing file exits 2 naming the file", "[cli]") {
   TempDir dir;
-  const Result r = engram_cli(dir, "run no_such_network.json -o out.h5");
+  const CliResult r = engram_cli(dir, "run no_such_network.json -o out.h5");
   INFO(describe(r));
   CHECK(r.status == 2);
   CHECK_THAT(r.err, Catch::Contains("no_such_network.json"));
@@ -155,7 +126,7 @@ TEST_CASE("usage errors exit 2", "[cli]") {
         "run " + chain + " --threads 0", "run " + chain + " --duration -5",
         "run " + chain + " --backend nonsense", std::string("info")}) {
     INFO("engram " << arguments);
-    const Result r = engram_cli(dir, arguments);
+    const CliResult r = engram_cli(dir, arguments);
     INFO(describe(r));
     CHECK(r.status == 2);
     CHECK(!r.err.empty());
@@ -165,13 +136,13 @@ TEST_CASE("usage errors exit 2", "[cli]") {
 
 TEST_CASE("engram run writes a file that engram info describes", "[cli]") {
   TempDir dir;
-  const Result run = engram_cli(dir, "run " + quote(kChain.string()) + " -o x.h5 --quiet");
+  const CliResult run = engram_cli(dir, "run " + quote(kChain.string()) + " -o x.h5 --quiet");
   INFO(describe(run));
   REQUIRE(run.status == 0);
   CHECK(run.out.empty());
   REQUIRE(fs::exists(dir.path / "x.h5"));
 
-  const Result info = engram_cli(dir, "info x.h5");
+  const CliResult info = engram_cli(dir, "info x.h5");
   INFO(describe(info));
   CHECK(info.status == 0);
   for (const char* name : {"source", "chain", "stopper"})
@@ -185,7 +156,7 @@ TEST_CASE("engram run writes a file that engram info describes", "[cli]") {
 
 TEST_CASE("engram run writes <network>.h5 in the working directory by default", "[cli]") {
   TempDir dir;
-  const Result r = engram_cli(dir, "run " + quote(kChain.string()) + " --duration 5 -q");
+  const CliResult r = engram_cli(dir, "run " + quote(kChain.string()) + " --duration 5 -q");
   INFO(describe(r));
   CHECK(r.status == 0);
   CHECK(fs::exists(dir.path / "small_chain.h5"));
@@ -196,7 +167,7 @@ TEST_CASE("engram info refuses a file that is not HDF5 with status 2", "[cli]") 
   std::ofstream(dir.path / "not.h5") << "this is not HDF5\n";
   for (const char* file : {"not.h5", "missing.h5"}) {
     INFO(file);
-    const Result r = engram_cli(dir, std::string("info ") + file);
+    const CliResult r = engram_cli(dir, std::string("info ") + file);
     INFO(describe(r));
     CHECK(r.status == 2);
     CHECK_THAT(r.err, Catch::Contains(file));
@@ -206,8 +177,8 @@ TEST_CASE("engram info refuses a file that is not HDF5 with status 2", "[cli]") 
 TEST_CASE("engram run with --backend threads --threads 2 matches serial", "[cli]") {
   TempDir dir;
   const std::string chain = quote(kChain.string());
-  const Result serial = engram_cli(dir, "run " + chain + " -o serial.h5 -q");
-  const Result threads =
+  const CliResult serial = engram_cli(dir, "run " + chain + " -o serial.h5 -q");
+  const CliResult threads =
       engram_cli(dir, "run " + chain + " -o threads.h5 -q --backend threads --threads 2");
   INFO(describe(serial) << "\n" << describe(threads));
   REQUIRE(serial.status == 0);
@@ -224,20 +195,21 @@ TEST_CASE("engram run with --backend threads --threads 2 matches serial", "[cli]
 
 TEST_CASE("engram run --duration limits the simulated time", "[cli]") {
   TempDir dir;
-  const Result r = engram_cli(dir, "run " + quote(kChain.string()) + " -o x.h5 -q --duration 5");
+  const CliResult r = engram_cli(dir, "run " + quote(kChain.string()) + " -o x.h5 -q --duration 5");
   INFO(describe(r));
   REQUIRE(r.status == 0);
   const SonataReader reader(dir.path / "x.h5");
   REQUIRE(reader.duration());
   CHECK(*reader.duration() == Approx(5.0));
   CHECK(max_timestamp(reader) < 5.0);
-  const Result info = engram_cli(dir, "info x.h5");
+  const CliResult info = engram_cli(dir, "info x.h5");
   CHECK_THAT(info.out, Catch::Contains("5 ms simulated"));
 }
 
 TEST_CASE("engram run --duration 12 keeps the spikes before 12 ms only", "[cli]") {
   TempDir dir;
-  const Result r = engram_cli(dir, "run " + quote(kChain.string()) + " -o x.h5 -q --duration 12");
+  const CliResult r =
+      engram_cli(dir, "run " + quote(kChain.string()) + " -o x.h5 -q --duration 12");
   INFO(describe(r));
   REQUIRE(r.status == 0);
   const SonataReader reader(dir.path / "x.h5");
@@ -249,7 +221,7 @@ TEST_CASE("engram run --duration 12 keeps the spikes before 12 ms only", "[cli]"
 
 TEST_CASE("engram run into a directory that does not exist exits 2 naming the path", "[cli]") {
   TempDir dir;
-  const Result r = engram_cli(dir, "run " + quote(kChain.string()) + " -o no/such/dir/x.h5 -q");
+  const CliResult r = engram_cli(dir, "run " + quote(kChain.string()) + " -o no/such/dir/x.h5 -q");
   INFO(describe(r));
   CHECK(r.status == 2);
   CHECK_THAT(r.err, Catch::Contains("no/such/dir/x.h5"));

@@ -447,25 +447,8 @@ TEST_CASE("configurations report every problem with its pointer", "[sparsey]") {
   CHECK_THROWS_WITH(Hierarchy(arch), Catch::Contains("9×4"));
 }
 
-struct CliResult {
-  int status = -1;
-  std::string out, err;
-};
-
-CliResult engram_cli(const TempDir& dir, const std::string& arguments) {
-  const auto out = dir.path / "stdout.txt", err = dir.path / "stderr.txt";
-  const std::string command = "cd '" + dir.path.string() + "' && '" + ENGRAM_CLI + "' " +
-                              arguments + " >'" + out.string() + "' 2>'" + err.string() + "'";
-  const int raw = std::system(command.c_str());
-  CliResult r;
-  if (raw != -1 && WIFEXITED(raw)) r.status = WEXITSTATUS(raw);
-  std::stringstream o, e;
-  o << std::ifstream(out).rdbuf();
-  e << std::ifstream(err).rdbuf();
-  r.out = o.str();
-  r.err = e.str();
-  return r;
-}
+using test::CliResult;
+using test::engram_cli;
 
 TEST_CASE("engram sparsey train and eval", "[sparsey]") {
   TempDir dir;
