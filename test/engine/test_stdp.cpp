@@ -289,10 +289,10 @@ NetworkSpec one_shot_network(const std::vector<Case>& cases, double delay = 1.0,
 
 TEST_CASE("OneShot learns when the post neuron fires as the pre spike arrives", "[stdp]") {
   const std::vector<Case> cases = {
-      {0.0, {10, 20}, {11}},      // arrival at 11 = post spike: learns (seen at the pre spike of 20)
-      {0.0, {10, 20}, {12}},      // post one step late: nothing
-      {0.0, {10, 20}, {10}},      // post before the arrival: nothing
-      {0.0, {10}, {11}},          // co-activation, but no later pre spike evaluates it yet
+      {0.0, {10, 20}, {11}},  // arrival at 11 = post spike: learns (seen at the pre spike of 20)
+      {0.0, {10, 20}, {12}},  // post one step late: nothing
+      {0.0, {10, 20}, {10}},  // post before the arrival: nothing
+      {0.0, {10}, {11}},      // co-activation, but no later pre spike evaluates it yet
       {0.0, {10, 18, 26}, {19}},      // the second presentation teaches
       {0.0, {10, 18, 26}, {11, 19}},  // learned once; the second co-activation changes nothing
   };
