@@ -7,6 +7,17 @@
 #include <bit>
 #include <cstdint>
 
+// Hot kernels are compiled three times on x86-64 — for AVX-512 (x86-64-v4: 32 vector
+// registers and mask registers, which the kernels need to run without spilling), for AVX2
+// and for the baseline — and the loader picks one for the machine (GCC function
+// multiversioning). All perform the same IEEE operations in the same order (the build turns
+// FMA contraction off), so results do not depend on the pick.
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(__AVX2__)
+#define ENGRAM_VECTOR_CLONES __attribute__((target_clones("arch=x86-64-v4", "avx2", "default")))
+#else
+#define ENGRAM_VECTOR_CLONES
+#endif
+
 namespace engram {
 
 // e^x, relative error below 5e-16 (about 2 ulp) on [-708, 708] (clamped outside).

@@ -14,6 +14,8 @@
 #include <cstdint>
 #include <numbers>
 
+#include "engine/fast_math.hpp"
+
 namespace engram {
 
 enum class Purpose : std::uint32_t {
@@ -112,6 +114,38 @@ class Stream {
 inline double log_factorial(double k) {
   int sign = 0;
   return ::lgamma_r(k + 1.0, &sign);
+}
+
+// The first block (four words) of Stream(seed, purpose, object, a + j, b) for j in [0, n):
+// word w of block j goes to words[w][j]. These are the numbers the first four next_u32()
+// of those streams return — Philox4x32-10 written out (Salmon et al., SC 2011: ten rounds
+// of two 32×32→64-bit products, the key bumped by the Weyl constants between rounds) — but
+// computed for many counters at once, in a loop that vectorizes.
+ENGRAM_VECTOR_CLONES inline void philox_first_blocks(
+    std::uint64_t seed, Purpose purpose, std::uint32_t object, std::uint32_t a, std::uint32_t b,
+    std::uint32_t n, std::uint32_t* __restrict w0, std::uint32_t* __restrict w1,
+    std::uint32_t* __restrict w2, std::uint32_t* __restrict w3) {
+  constexpr std::uint64_t kM0 = 0xD2511F53u, kM1 = 0xCD9E8D57u;  // round multipliers
+  constexpr std::uint32_t kW0 = 0x9E3779B9u, kW1 = 0xBB67AE85u;  // key bumps
+  const auto key0 = static_cast<std::uint32_t>(seed);
+  const auto key1 = static_cast<std::uint32_t>(seed >> 32);
+  const std::uint32_t first = (static_cast<std::uint32_t>(purpose) << 24) ^ object;
+  for (std::uint32_t j = 0; j < n; ++j) {
+    std::uint32_t c0 = first, c1 = a + j, c2 = b, c3 = 0, k0 = key0, k1 = key1;
+    for (int round = 0; round < 10; ++round) {
+      const std::uint64_t p0 = kM0 * c0, p1 = kM1 * c2;
+      c0 = static_cast<std::uint32_t>(p1 >> 32) ^ c1 ^ k0;
+      c1 = static_cast<std::uint32_t>(p1);
+      c2 = static_cast<std::uint32_t>(p0 >> 32) ^ c3 ^ k1;
+      c3 = static_cast<std::uint32_t>(p0);
+      k0 += kW0;
+      k1 += kW1;
+    }
+    w0[j] = c0;
+    w1[j] = c1;
+    w2[j] = c2;
+    w3[j] = c3;
+  }
 }
 
 inline std::uint32_t Stream::poisson(double mean) {

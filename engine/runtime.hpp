@@ -58,7 +58,7 @@ struct PoissonDrive {
   Range target;
   double mean_per_step = 0.0;  // number · rate · dt
   // Small means are sampled by inversion from one 32-bit word w per neuron and step: the
-  // count is the number of thresholds w reaches (PoissonThresholds in step.hpp).
+  // count is the number of thresholds w reaches (poisson_thresholds in step.hpp).
   std::vector<std::uint32_t> thresholds;
   double weight = 0.0;
   Receptor receptor = Receptor::excitatory;

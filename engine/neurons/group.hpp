@@ -7,18 +7,11 @@
 #include <cassert>
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 #include <vector>
 
+#include "engine/fast_math.hpp"
 #include "engine/neuron_model.hpp"
-
-// Hot kernels are compiled twice on x86-64, for AVX2 and for the baseline, and the loader
-// picks one for the machine (GCC function multiversioning). Both perform the same IEEE
-// operations in the same order (no FMA contraction), so results do not depend on the pick.
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(__AVX2__)
-#define ENGRAM_VECTOR_CLONES __attribute__((target_clones("avx2", "default")))
-#else
-#define ENGRAM_VECTOR_CLONES
-#endif
 
 namespace engram::neurons {
 
@@ -26,12 +19,13 @@ inline constexpr double inf = std::numeric_limits<double>::infinity();
 
 // The columns of one population: pointers into the group's arrays, indexed by neuron.
 // Refractory counts are doubles (whole numbers), like the state, so that a kernel's loop
-// works on one element type and vectorizes; `fired` is scratch for the two-pass kernels.
+// works on one element type and vectorizes; `fired` is scratch for the two-pass kernels, a
+// byte per neuron so that the second pass reads eight neurons with one load.
 template <std::size_t N>
 struct Columns {
   std::array<double*, N> col{};
-  double* refractory = nullptr;  // remaining refractory steps
-  double* fired = nullptr;       // scratch: 1 where a neuron fired in this update
+  double* refractory = nullptr;   // remaining refractory steps
+  std::uint8_t* fired = nullptr;  // scratch: 1 where a neuron fired in this update, else 0
 };
 
 // The end of a neuron's step in a vectorized kernel, as selects: a refractory neuron (r0 > 0)
@@ -40,29 +34,30 @@ struct Columns {
 // steps. Every output is a select of computed values, never "keep the old value", so the
 // compiler stores whole vectors instead of masked stores behind branches.
 inline void fire_or_hold(double stepped, double r0, double v_thresh, double v_reset,
-                         double refractory, double& v, double& ref, double& fired) {
+                         double refractory, double& v, double& ref, std::uint8_t& fired) {
   const bool active = r0 <= 0.0;
   const bool fire = active & (stepped >= v_thresh);
   v = active & !fire ? stepped : v_reset;
   const double counted = active ? 0.0 : r0 - 1.0;
   ref = fire ? refractory : counted;
-  fired = fire ? 1.0 : 0.0;
+  fired = fire;
 }
 
 // Second pass of a vectorized kernel: the ids of the neurons flagged in `fired`, ascending.
-// Blocks of eight without a spike (almost all of them) are skipped with one test.
-inline void collect_spikes(const double* fired, std::uint32_t begin, std::uint32_t end,
+// Eight flags are read as one word, so words without a spike (almost all of them) cost one
+// load and one test.
+inline void collect_spikes(const std::uint8_t* fired, std::uint32_t begin, std::uint32_t end,
                            SpikeOut& out) {
   std::uint32_t i = begin;
   for (; i + 8 <= end; i += 8) {
-    std::uint64_t any = 0;
-    for (std::uint32_t j = 0; j < 8; ++j) any |= std::bit_cast<std::uint64_t>(fired[i + j]);
-    if (any == 0) continue;
+    std::uint64_t word;
+    std::memcpy(&word, fired + i, sizeof word);
+    if (word == 0) continue;
     for (std::uint32_t j = i; j < i + 8; ++j)
-      if (fired[j] != 0.0) out.push(j);
+      if (fired[j] != 0) out.push(j);
   }
   for (; i < end; ++i)
-    if (fired[i] != 0.0) out.push(i);
+    if (fired[i] != 0) out.push(i);
 }
 
 // Model requirements:
@@ -78,7 +73,7 @@ class Group final : public NeuronGroup {
   static constexpr std::size_t kColumns = Model::state.size();
 
   Group(std::uint64_t n, const std::vector<double>& params, const GroupContext& context)
-      : n_(n), runtime_(n, params, context), refractory_(n, 0.0), fired_(n, 0.0) {
+      : n_(n), runtime_(n, params, context), refractory_(n, 0.0), fired_(n, 0) {
     for (std::size_t c = 0; c < kColumns; ++c) {
       data_[c].assign(n, 0.0);
       columns_.col[c] = data_[c].data();
@@ -107,14 +102,16 @@ class Group final : public NeuronGroup {
       return false;
     }
   }
-  std::size_t bytes_per_neuron() const override { return (kColumns + 2) * sizeof(double); }
+  std::size_t bytes_per_neuron() const override {
+    return (kColumns + 1) * sizeof(double) + sizeof(std::uint8_t);
+  }
 
  private:
   std::uint64_t n_;
   typename Model::Runtime runtime_;
   std::array<std::vector<double>, kColumns> data_;
   std::vector<double> refractory_;
-  std::vector<double> fired_;
+  std::vector<std::uint8_t> fired_;
   Columns<kColumns> columns_;
 };
 

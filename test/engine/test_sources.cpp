@@ -234,6 +234,55 @@ TEST_CASE("PoissonInput counts by thresholds equal sequential inversion for ever
   }
 }
 
+TEST_CASE("philox_first_blocks gives the first four draws of each stream", "[sources]") {
+  for (const std::uint64_t seed : {0ull, 7ull, 0x123456789ABCDEF0ull, ~0ull})
+    for (const std::uint32_t n : {1u, 3u, 64u, 131u}) {
+      const std::uint32_t object = 5, a = 0xFFFFFF00u, b = 12345;  // a + j wraps around 2^32
+      std::vector<std::uint32_t> w0(n), w1(n), w2(n), w3(n);
+      philox_first_blocks(seed, Purpose::poisson_input, object, a, b, n, w0.data(), w1.data(),
+                          w2.data(), w3.data());
+      for (std::uint32_t j = 0; j < n; ++j) {
+        Stream stream(seed, Purpose::poisson_input, object, a + j, b);
+        INFO("seed " << seed << ", block " << j);
+        CHECK(w0[j] == stream.next_u32());
+        CHECK(w1[j] == stream.next_u32());
+        CHECK(w2[j] == stream.next_u32());
+        CHECK(w3[j] == stream.next_u32());
+      }
+    }
+}
+
+TEST_CASE("PoissonInput counts do not depend on the neuron range a call covers", "[sources]") {
+  // Neuron i's count is the number of thresholds reached by word i mod 4 of the block keyed
+  // by i / 4, whichever range [b, e) (and so whichever partition) computes it.
+  PoissonDrive drive;
+  drive.stream = 3;
+  drive.mean_per_step = 2.5;
+  drive.thresholds = poisson_thresholds(drive.mean_per_step);
+  drive.weight = 0.25;
+  const std::uint64_t seed = 11;
+  const Step t = 42;
+  const std::uint32_t n = 700;
+  std::vector<double> expected(n, 1.0);
+  for (std::uint32_t i = 0; i < n; ++i) {
+    Stream stream(seed, Purpose::poisson_input, drive.stream, i / 4, static_cast<std::uint32_t>(t));
+    std::uint32_t word = 0;
+    for (std::uint32_t k = 0; k <= i % 4; ++k) word = stream.next_u32();
+    std::uint32_t count = 0;
+    for (const std::uint32_t threshold : drive.thresholds) count += word >= threshold ? 1u : 0u;
+    expected[i] += count * drive.weight;
+  }
+  for (const auto& [b, e] : std::vector<std::pair<std::uint32_t, std::uint32_t>>{
+           {0, n}, {1, 2}, {3, 261}, {255, 257}, {256, 700}, {5, 699}}) {
+    std::vector<double> slot(n, 1.0);
+    add_poisson_input(drive, seed, t, b, e, slot.data());
+    for (std::uint32_t i = 0; i < n; ++i) {
+      INFO("range [" << b << ", " << e << "), neuron " << i);
+      REQUIRE(slot[i] == (i >= b && i < e ? expected[i] : 1.0));
+    }
+  }
+}
+
 TEST_CASE("exp_vec is within 2 ulp of e^x", "[sources]") {
   double worst = 0.0;
   for (int i = 0; i <= 200000; ++i) {
