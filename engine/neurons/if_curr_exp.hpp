@@ -99,7 +99,8 @@ struct IfCurrExp {
   // no two arrays overlap, which it needs to vectorize the loop.
   ENGRAM_VECTOR_CLONES static void advance_exact(const Runtime k, double* __restrict v,
                                                  double* __restrict ie, double* __restrict ii,
-                                                 double* __restrict ref, std::uint8_t* __restrict fired,
+                                                 double* __restrict ref,
+                                                 std::uint8_t* __restrict fired,
                                                  double* __restrict exc, double* __restrict inh,
                                                  const double* __restrict injected,
                                                  std::size_t begin, std::size_t end) {
