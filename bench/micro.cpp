@@ -4,6 +4,7 @@
 //   neuron_update/<model>/<n>   update_population over n neurons, one step per iteration:
 //                               ns_per_neuron_step. Neurons fire asynchronously at 10-40 Hz
 //                               (a constant current above rheobase, random initial v).
+//   poisson_input/<mean>        add_poisson_input over 10,000 neurons: ns_per_neuron_step.
 //   deliver/<kind>/<n_post>     deliver() of a fixed list of 50 presynaptic spikes per step
 //                               through a static projection of 10 M synapses:
 //                               ns_per_event (one event = one synapse of a spiking row).
@@ -147,6 +148,30 @@ void deliver_static(benchmark::State& state) {
                              : "weight and delay per synapse");
 }
 
+// add_poisson_input over 10,000 neurons, one step per iteration, for a PoissonInput of
+// `mean` counts per neuron and step (argument: mean × 1000). Brunel's external drive is 2.0
+// (1000 sources at 20 Hz, dt 0.1 ms): counted by thresholds; 20 takes Stream::poisson.
+void poisson_input(benchmark::State& state) {
+  const double mean = static_cast<double>(state.range(0)) / 1000.0;
+  const std::uint32_t n = 10'000;
+  PoissonDrive drive;
+  drive.target = {0, n};
+  drive.mean_per_step = mean;
+  if (mean < kSmallPoissonMean) drive.thresholds = poisson_thresholds(mean);
+  drive.weight = 0.1;
+  std::vector<double> slot(n, 0.0);
+  Step t = 0;
+  for (auto _ : state) {
+    add_poisson_input(drive, 1, t++, 0, n, slot.data());
+    benchmark::ClobberMemory();
+  }
+  state.counters["ns_per_neuron_step"] =
+      benchmark::Counter(static_cast<double>(state.iterations()) * n,
+                         benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
+  state.SetLabel("PoissonInput, mean " + std::to_string(state.range(0) / 1000) +
+                 " per neuron and step");
+}
+
 // 1 M plastic synapses (10,000 -> 10,000, in-degree 100); each step 10 postsynaptic and 10
 // presynaptic neurons spike (10 Hz each), half a period apart.
 void deliver_stdp(benchmark::State& state) {
@@ -194,6 +219,10 @@ const bool registered = [] {
                                  [&c](benchmark::State& s) { neuron_update(s, c); })
         ->Arg(10'000)
         ->Arg(100'000);
+  benchmark::RegisterBenchmark("poisson_input", poisson_input)
+      ->ArgName("mean_x1000")
+      ->Arg(2000)
+      ->Arg(20000);
   benchmark::RegisterBenchmark("deliver/static", deliver_static)
       ->ArgNames({"kind", "n_post"})
       ->ArgsProduct({{0, 1, 2}, {10'000, 100'000}});

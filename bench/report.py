@@ -316,8 +316,8 @@ def markdown(results, figure=None):
         rows = []
         for m in micro:
             if "ns_per_neuron_step" in m:
-                rows.append([m["name"], fmt(m["ns_per_neuron_step"]), "neuron and step",
-                             f"rate {fmt(m.get('rate_hz'))} Hz"])
+                note = m["label"] or f"rate {fmt(m.get('rate_hz'))} Hz"
+                rows.append([m["name"], fmt(m["ns_per_neuron_step"]), "neuron and step", note])
             elif "ns_per_event" in m:
                 rows.append([m["name"], fmt(m["ns_per_event"]), "synaptic event", m["label"]])
         parts.append("### Micro-benchmarks (bench/micro.cpp, Google Benchmark)\n\n" + table(

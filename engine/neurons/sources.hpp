@@ -1,6 +1,8 @@
 // Spike sources: populations whose spikes are given, not integrated.
 #pragma once
 
+#include <algorithm>
+
 #include "engine/neurons/group.hpp"
 #include "engine/random.hpp"
 
@@ -33,13 +35,33 @@ struct SpikeSourcePoisson {
     }
   };
 
+  // Neuron i fires when the uniform of its stream's first two words, Stream::uniform(), is
+  // below the probability. The words come many streams at a time (philox_first_blocks) and
+  // the comparisons in a loop that vectorizes; the uniform is assembled exactly as there.
   static void update(Runtime& k, Columns<0>&, const StepInput& in, std::uint32_t begin,
                      std::uint32_t end, SpikeOut& out) {
     if (in.step < k.first || in.step >= k.last || k.probability <= 0.0) return;
-    for (std::uint32_t i = begin; i < end; ++i) {
-      Stream stream(k.seed, Purpose::poisson_source, k.population, i,
-                    static_cast<std::uint32_t>(in.step));
-      if (stream.uniform() < k.probability) out.push(i);
+    constexpr std::uint32_t kChunk = 256;
+    alignas(64) std::uint32_t words[4][kChunk];
+    alignas(64) std::uint8_t fired[kChunk];
+    for (std::uint32_t c = begin; c < end; c += kChunk) {
+      const std::uint32_t n = std::min(kChunk, end - c);
+      philox_first_blocks(k.seed, Purpose::poisson_source, k.population, c,
+                          static_cast<std::uint32_t>(in.step), n, words[0], words[1], words[2],
+                          words[3]);
+      draw(k.probability, words[0], words[1], fired, n);
+      const std::uint32_t before = out.count;
+      collect_spikes(fired, 0, n, out);
+      for (std::uint32_t j = before; j < out.count; ++j) out.ids[j] += c;
+    }
+  }
+
+  ENGRAM_VECTOR_CLONES static void draw(double probability, const std::uint32_t* __restrict w0,
+                                        const std::uint32_t* __restrict w1,
+                                        std::uint8_t* __restrict fired, std::uint32_t n) {
+    for (std::uint32_t j = 0; j < n; ++j) {
+      const std::uint64_t bits = (std::uint64_t{w0[j] >> 5} << 26) | (w1[j] >> 6);
+      fired[j] = static_cast<double>(static_cast<std::int64_t>(bits)) * 0x1.0p-53 < probability;
     }
   }
 };
