@@ -150,7 +150,8 @@ void deliver_static(benchmark::State& state) {
 
 // add_poisson_input over 10,000 neurons, one step per iteration, for a PoissonInput of
 // `mean` counts per neuron and step (argument: mean × 1000). Brunel's external drive is 2.0
-// (1000 sources at 20 Hz, dt 0.1 ms): counted by thresholds; 20 takes Stream::poisson.
+// (1000 sources at 20 Hz, dt 0.1 ms); 2 and 20 are counted by thresholds, 100 takes
+// Stream::poisson (PTRS).
 void poisson_input(benchmark::State& state) {
   const double mean = static_cast<double>(state.range(0)) / 1000.0;
   const std::uint32_t n = 10'000;
@@ -222,7 +223,8 @@ const bool registered = [] {
   benchmark::RegisterBenchmark("poisson_input", poisson_input)
       ->ArgName("mean_x1000")
       ->Arg(2000)
-      ->Arg(20000);
+      ->Arg(20000)
+      ->Arg(100000);
   benchmark::RegisterBenchmark("deliver/static", deliver_static)
       ->ArgNames({"kind", "n_post"})
       ->ArgsProduct({{0, 1, 2}, {10'000, 100'000}});

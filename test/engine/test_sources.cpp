@@ -210,7 +210,7 @@ TEST_CASE("PoissonInput counts by thresholds equal sequential inversion for ever
     }
     return k;
   };
-  for (const double mean : {1e-6, 0.02, 0.5, 2.0, 7.3, 9.99}) {
+  for (const double mean : {1e-6, 0.02, 0.5, 2.0, 7.3, 9.99, 10.5, 30.0, 63.9}) {
     const std::vector<std::uint32_t> thresholds = poisson_thresholds(mean);
     auto count = [&](std::uint32_t w) {
       std::uint32_t k = 0;
