@@ -361,12 +361,15 @@ def figure(results, path):
                 if y:
                     ax.annotate(f"{y:.3g}", (b.get_x() + b.get_width() / 2, y), ha="center",
                                 va="bottom", fontsize=8)
-    ax.set_xticks(range(len(nets)))
-    ax.set_xticklabels([f"{e['title']}\n{e['duration_ms'] / 1000:g} s" for e in nets])
-    ax.set_ylabel("simulation time (s)")
-    ax.set_yscale("log")
-    ax.set_title("Simulation time (median), single thread")
-    ax.legend(fontsize=8)
+    if nets:
+        ax.set_xticks(range(len(nets)))
+        ax.set_xticklabels([f"{e['title']}\n{e['duration_ms'] / 1000:g} s" for e in nets])
+        ax.set_ylabel("simulation time (s)")
+        ax.set_yscale("log")
+        ax.set_title("Simulation time (median), single thread")
+        ax.legend(fontsize=8)
+    else:
+        ax.axis("off")  # a run of other parts only (--only)
 
     sc = (results.get("scaling") or {}).get("sizes") or []
     fits = scaling_fits(results)
