@@ -21,7 +21,7 @@
 namespace engram {
 
 // Below this mean a Poisson count is drawn by inversion from one 32-bit uniform: a table of
-// at most a few hundred thresholds, counted in a vectorized loop (about 3 ns per draw at mean
+// at most a few hundred thresholds, counted in a vectorized loop (about 4 ns per draw at mean
 // 20, where Stream::poisson's rejection method takes 75).
 inline constexpr double kSmallPoissonMean = 64.0;
 
@@ -80,7 +80,8 @@ ENGRAM_VECTOR_CLONES inline void add_poisson_input(const PoissonDrive& d, std::u
     std::fill(counts + lo, counts + hi, 0u);
     for (const std::uint32_t threshold : d.thresholds)
       for (std::uint32_t j = lo; j < hi; ++j) counts[j] += ordered[j] >= threshold ? 1u : 0u;
-    // Adding 0·weight leaves a value as it is, so every neuron takes the add.
+    // Adding 0·weight changes no value (at most the sign of a zero input), so every neuron
+    // takes the add and the loop has no branch.
     double* out = slot + 4 * first;
     for (std::uint32_t j = lo; j < hi; ++j) out[j] += counts[j] * d.weight;
   }
