@@ -100,7 +100,10 @@ void build_projection(const NetworkSpec& spec, std::uint32_t index, Runtime& rt,
   out.max_delay = delays.max;
   const auto span = static_cast<std::uint64_t>(delays.max - delays.min);
   const int delay_bits = span == 0 ? 0 : std::bit_width(span);
-  out.delay_shift = static_cast<std::uint32_t>(32 - delay_bits);
+  const int target_bits = std::bit_width(post_size - 1);
+  out.narrow = target_bits + delay_bits <= 16;
+  const int word_bits = out.narrow ? 16 : 32;
+  out.delay_shift = static_cast<std::uint32_t>(delay_bits == 0 ? 32 : word_bits - delay_bits);
   out.target_mask = delay_bits == 0 ? 0xFFFFFFFFu : ((1u << out.delay_shift) - 1u);
 
   const std::uint32_t parts = rt.partitions;
@@ -136,7 +139,10 @@ void build_projection(const NetworkSpec& spec, std::uint32_t index, Runtime& rt,
   for (std::uint32_t p = 0; p < parts; ++p) {
     auto& t = out.tables[p];
     std::partial_sum(t.offsets.begin(), t.offsets.end(), t.offsets.begin());
-    t.targets.resize(t.offsets.back());
+    if (out.narrow)
+      t.narrow.resize(t.offsets.back());
+    else
+      t.targets.resize(t.offsets.back());
     if (plastic)
       t.plastic.resize(t.offsets.back());
     else if (!out.uniform_weight)
@@ -169,8 +175,12 @@ void build_projection(const NetworkSpec& spec, std::uint32_t index, Runtime& rt,
         auto& t = out.tables[p];
         const std::uint64_t slot = cursor[p][pre]++;
         const auto offset = static_cast<std::uint32_t>(d - delays.min);
-        t.targets[slot] =
+        const std::uint32_t word =
             static_cast<std::uint32_t>(target) | (delay_bits == 0 ? 0u : offset << out.delay_shift);
+        if (out.narrow)
+          t.narrow[slot] = static_cast<std::uint16_t>(word);
+        else
+          t.targets[slot] = word;
         if (plastic)
           t.plastic[slot] = w;
         else if (!out.uniform_weight)

@@ -89,6 +89,7 @@ std::size_t Runtime::synapse_bytes(std::size_t i) const {
   std::size_t bytes = 0;
   for (const auto& t : projections[i].tables)
     bytes += t.offsets.capacity() * sizeof(std::uint64_t) +
+             t.narrow.capacity() * sizeof(std::uint16_t) +
              t.targets.capacity() * sizeof(std::uint32_t) + t.weights.capacity() * sizeof(float) +
              t.plastic.capacity() * sizeof(double);
   return bytes;

@@ -81,14 +81,19 @@ struct PopulationRuntime {
 // Synapses of one projection whose targets one partition owns, stored by presynaptic
 // neuron (CSR). A target word packs the post-population index in the low bits and the
 // delay above the projection's minimum in the high bits (no bits when the delay is
-// constant), so a static synapse costs 8 bytes: one uint32 word and one float weight — or 4
-// when the projection's synapses share one weight, which is then stored once.
+// constant). Words are 16 bits wide when index and delay bits fit (post populations up to
+// 65,536 neurons with one delay), else 32: delivery streams the words of every spiking row,
+// so their width is most of its memory traffic. A static synapse thus costs one word and
+// one float weight — or the word alone when the projection's synapses share one weight,
+// which is then stored once.
 struct SynapseTable {
   std::vector<std::uint64_t> offsets;  // one row per presynaptic neuron of the slice, + 1
-  std::vector<std::uint32_t> targets;
-  std::vector<float> weights;   // static synapses
-  std::vector<double> plastic;  // STDP synapses: weight (double keeps the rule exact)
-  std::size_t size() const { return targets.size(); }
+  std::vector<std::uint16_t> narrow;   // the words when ProjectionRuntime::narrow
+  std::vector<std::uint32_t> targets;  // the words otherwise
+  std::vector<float> weights;          // static synapses
+  std::vector<double> plastic;         // STDP synapses: weight (double keeps the rule exact)
+  std::size_t size() const { return narrow.size() + targets.size(); }
+  std::uint32_t word(std::uint64_t k) const { return narrow.empty() ? targets[k] : narrow[k]; }
 };
 
 // Spike-pair STDP: the state that lives outside the synapses.
@@ -122,7 +127,8 @@ struct ProjectionRuntime {
   Receptor receptor = Receptor::excitatory;
   Step min_delay = 1;
   Step max_delay = 1;
-  std::uint32_t delay_shift = 32;  // target >> shift = delay - min_delay (32: constant delay)
+  bool narrow = false;             // 16-bit target words (SynapseTable)
+  std::uint32_t delay_shift = 32;  // word >> shift = delay - min_delay (32: constant delay)
   bool uniform_weight = false;     // static, one weight for all: tables hold no weights
   float weight = 0.0f;             // that weight
   std::uint32_t target_mask = 0xFFFFFFFFu;

@@ -230,100 +230,105 @@ inline void deliver(Runtime& rt, std::uint32_t projection, std::uint32_t part, S
   SynapseTable& table = pr.tables[part];
   InputRing& ring = rt.populations[pr.post].ring;
   const std::uint64_t* offsets = table.offsets.data();
-  const std::uint32_t* targets = table.targets.data();
   const std::uint32_t base = pr.pre_range.begin;
   const std::uint32_t mask = pr.target_mask, shift = pr.delay_shift;
-
-  if (pr.stdp && pr.stdp->one_shot) {
-    StdpRuntime& s = *pr.stdp;
-    double* weights = table.plastic.data();
-    Step* last = s.pre_step[part].data();
-    for (std::uint32_t id : pre) {
-      const std::uint32_t row = id - base;
-      for (std::uint64_t k = offsets[row]; k < offsets[row + 1]; ++k) {
-        const std::uint32_t word = targets[k];
-        const Step d = pr.min_delay + (shift == 32 ? 0 : (word >> shift));
-        const std::uint32_t target = word & mask;
-        const double w = one_shot_update(s, weights[k], target, d, last[row], s.overflows[part]);
-        weights[k] = w;
-        ring.at(t + d, pr.receptor)[target] += w;
-      }
-      last[row] = t;
-    }
-    return;
-  }
-  if (pr.stdp) {
-    StdpRuntime& s = *pr.stdp;
-    double* weights = table.plastic.data();
-    Step* last = s.pre_step[part].data();
-    double* trace = s.pre_trace[part].data();
-    for (std::uint32_t id : pre) {
-      const std::uint32_t row = id - base;
-      const Step last_pre = last[row];
-      const double r_last = trace[row];
-      for (std::uint64_t k = offsets[row]; k < offsets[row + 1]; ++k) {
-        const std::uint32_t word = targets[k];
-        const Step d = pr.min_delay + (shift == 32 ? 0 : (word >> shift));
-        const std::uint32_t target = word & mask;
-        const double w =
-            stdp_update(s, weights[k], target, t, d, last_pre, r_last, s.overflows[part]);
-        weights[k] = w;
-        ring.at(t + d, pr.receptor)[target] += w;
-      }
-      trace[row] =
-          r_last * std::exp(-static_cast<double>(t - last_pre) * s.dt / s.spec.timing.tau_plus) +
-          1.0;
-      last[row] = t;
-    }
-    return;
-  }
-
-  // Variable delays: the ring slot of each delay offset, looked up once per call when the
-  // projection's delays span few steps (the usual case), else per synapse.
-  constexpr Step kDirectSlots = 64;
-  std::array<double*, kDirectSlots> slots;  // filled only when `direct`; no clearing per call
-  const bool direct = shift != 32 && pr.max_delay - pr.min_delay < kDirectSlots;
-  if (direct)
-    for (Step d = 0; d <= pr.max_delay - pr.min_delay; ++d)
-      slots[static_cast<std::size_t>(d)] = ring.at(t + pr.min_delay + d, pr.receptor);
-  auto slot_of = [&](std::uint32_t offset) {
-    return direct ? slots[offset] : ring.at(t + pr.min_delay + offset, pr.receptor);
-  };
-
-  if (pr.uniform_weight) {
-    const double w = pr.weight;
-    for (std::uint32_t id : pre) {
-      const std::uint32_t row = id - base;
-      const std::uint64_t end = offsets[row + 1];
-      if (shift == 32) {
-        double* slot = ring.at(t + pr.min_delay, pr.receptor);
-        for (std::uint64_t k = offsets[row]; k < end; ++k) slot[targets[k]] += w;
-      } else {
-        for (std::uint64_t k = offsets[row]; k < end; ++k) {
+  // The same loops over 16- or 32-bit target words.
+  const auto deliver_rows = [&](const auto* targets) {
+    if (pr.stdp && pr.stdp->one_shot) {
+      StdpRuntime& s = *pr.stdp;
+      double* weights = table.plastic.data();
+      Step* last = s.pre_step[part].data();
+      for (std::uint32_t id : pre) {
+        const std::uint32_t row = id - base;
+        for (std::uint64_t k = offsets[row]; k < offsets[row + 1]; ++k) {
           const std::uint32_t word = targets[k];
-          slot_of(word >> shift)[word & mask] += w;
+          const Step d = pr.min_delay + (shift == 32 ? 0 : (word >> shift));
+          const std::uint32_t target = word & mask;
+          const double w = one_shot_update(s, weights[k], target, d, last[row], s.overflows[part]);
+          weights[k] = w;
+          ring.at(t + d, pr.receptor)[target] += w;
+        }
+        last[row] = t;
+      }
+      return;
+    }
+    if (pr.stdp) {
+      StdpRuntime& s = *pr.stdp;
+      double* weights = table.plastic.data();
+      Step* last = s.pre_step[part].data();
+      double* trace = s.pre_trace[part].data();
+      for (std::uint32_t id : pre) {
+        const std::uint32_t row = id - base;
+        const Step last_pre = last[row];
+        const double r_last = trace[row];
+        for (std::uint64_t k = offsets[row]; k < offsets[row + 1]; ++k) {
+          const std::uint32_t word = targets[k];
+          const Step d = pr.min_delay + (shift == 32 ? 0 : (word >> shift));
+          const std::uint32_t target = word & mask;
+          const double w =
+              stdp_update(s, weights[k], target, t, d, last_pre, r_last, s.overflows[part]);
+          weights[k] = w;
+          ring.at(t + d, pr.receptor)[target] += w;
+        }
+        trace[row] =
+            r_last * std::exp(-static_cast<double>(t - last_pre) * s.dt / s.spec.timing.tau_plus) +
+            1.0;
+        last[row] = t;
+      }
+      return;
+    }
+
+    // Variable delays: the ring slot of each delay offset, looked up once per call when the
+    // projection's delays span few steps (the usual case), else per synapse.
+    constexpr Step kDirectSlots = 64;
+    std::array<double*, kDirectSlots> slots;  // filled only when `direct`; no clearing per call
+    const bool direct = shift != 32 && pr.max_delay - pr.min_delay < kDirectSlots;
+    if (direct)
+      for (Step d = 0; d <= pr.max_delay - pr.min_delay; ++d)
+        slots[static_cast<std::size_t>(d)] = ring.at(t + pr.min_delay + d, pr.receptor);
+    auto slot_of = [&](std::uint32_t offset) {
+      return direct ? slots[offset] : ring.at(t + pr.min_delay + offset, pr.receptor);
+    };
+
+    if (pr.uniform_weight) {
+      const double w = pr.weight;
+      for (std::uint32_t id : pre) {
+        const std::uint32_t row = id - base;
+        const std::uint64_t end = offsets[row + 1];
+        if (shift == 32) {
+          double* slot = ring.at(t + pr.min_delay, pr.receptor);
+          for (std::uint64_t k = offsets[row]; k < end; ++k) slot[targets[k]] += w;
+        } else {
+          for (std::uint64_t k = offsets[row]; k < end; ++k) {
+            const std::uint32_t word = targets[k];
+            slot_of(word >> shift)[word & mask] += w;
+          }
         }
       }
+      return;
     }
-    return;
-  }
-  const float* weights = table.weights.data();
-  if (shift == 32) {
-    double* slot = ring.at(t + pr.min_delay, pr.receptor);
+    const float* weights = table.weights.data();
+    if (shift == 32) {
+      double* slot = ring.at(t + pr.min_delay, pr.receptor);
+      for (std::uint32_t id : pre) {
+        const std::uint32_t row = id - base;
+        const std::uint64_t end = offsets[row + 1];
+        for (std::uint64_t k = offsets[row]; k < end; ++k) slot[targets[k]] += weights[k];
+      }
+      return;
+    }
     for (std::uint32_t id : pre) {
       const std::uint32_t row = id - base;
-      const std::uint64_t end = offsets[row + 1];
-      for (std::uint64_t k = offsets[row]; k < end; ++k) slot[targets[k]] += weights[k];
+      for (std::uint64_t k = offsets[row]; k < offsets[row + 1]; ++k) {
+        const std::uint32_t word = targets[k];
+        slot_of(word >> shift)[word & mask] += weights[k];
+      }
     }
-    return;
-  }
-  for (std::uint32_t id : pre) {
-    const std::uint32_t row = id - base;
-    for (std::uint64_t k = offsets[row]; k < offsets[row + 1]; ++k) {
-      const std::uint32_t word = targets[k];
-      slot_of(word >> shift)[word & mask] += weights[k];
-    }
-  }
+  };
+  if (pr.narrow)
+    deliver_rows(table.narrow.data());
+  else
+    deliver_rows(table.targets.data());
 }
 
 // Copies the recorded values of `rec` for neurons in [r.begin, r.end) into `out` (indexed

@@ -114,7 +114,7 @@ std::vector<std::vector<Edge>> slice_edges(const Runtime& rt, const std::vector<
         const std::uint32_t row = neuron - pr.pre_range.begin;
         for (const SynapseTable& table : pr.tables) {
           for (std::uint64_t k = table.offsets[row]; k < table.offsets[row + 1]; ++k) {
-            const std::uint32_t post = table.targets[k] & pr.target_mask;
+            const std::uint32_t post = table.word(k) & pr.target_mask;
             const std::uint32_t t = first_slice[pr.post] + post / chunk[pr.post];
             if (in_row[t]++ == 0) row_touched.push_back(t);
           }

@@ -307,7 +307,7 @@ struct SpinnakerBackend::Impl {
         for (std::uint32_t i = lo; i < hi; ++i) {
           const std::uint32_t row = i - pr.pre_range.begin;
           for (std::uint64_t k = table.offsets[row]; k < table.offsets[row + 1]; ++k) {
-            const std::uint32_t word = table.targets[k];
+            const std::uint32_t word = table.word(k);
             const std::uint32_t target = word & pr.target_mask;
             const Step d = pr.min_delay + (pr.delay_shift == 32 ? 0 : (word >> pr.delay_shift));
             Core& c = cores[slice_of[pr.post][target]];

@@ -31,7 +31,7 @@ std::vector<Synapse> table_synapses(const Runtime& rt, std::size_t j, std::uint3
   std::vector<Synapse> out;
   for (std::uint32_t row = 0; row + 1 < t.offsets.size(); ++row)
     for (std::uint64_t k = t.offsets[row]; k < t.offsets[row + 1]; ++k) {
-      const std::uint32_t word = t.targets[k];
+      const std::uint32_t word = t.word(k);
       const Step extra = pr.delay_shift == 32 ? 0 : word >> pr.delay_shift;
       const double w = pr.weight_at(part, k);
       out.push_back({pr.pre_range.begin + row, word & pr.target_mask, pr.min_delay + extra, w});
@@ -294,6 +294,59 @@ TEST_CASE("Weights and delays drawn from distributions stay in bounds and delays
       REQUIRE(x.delay == 15);
     }
   }
+}
+
+// A target word is 16 bits when the post index and the delay offset fit (engine/runtime.hpp).
+// 5,000 targets take 13 bits; delays of 1 to 8 steps take 3 more, 1 to 9 steps 4.
+TEST_CASE(
+    "Target words are 16 bits wide when index and delay fit, else 32; both give the "
+    "same synapses and the same spikes",
+    "[connectors]") {
+  const auto spec_with = [](double last_delay) {
+    NetworkSpec spec = network(50, 5000, "a", "b", FromList{});
+    spec.duration = 50.0;
+    spec.populations[0].parameters["i_offset"] = Value::constant(2.0);
+    FromList list;
+    for (std::uint64_t i = 0; i < 50; ++i)
+      for (std::uint64_t k = 0; k < 40; ++k)
+        list.connections.push_back({i, (i * 997 + k * 131) % 5000, std::nullopt,
+                                    0.1 * static_cast<double>(1 + (i + k) % 8)});
+    // Weight 0: it changes no input, only the delay range and so the word width.
+    list.connections.push_back({7, 4999, 0.0, last_delay});
+    spec.projections[0].connector = list;
+    spec.projections[0].synapse.weight = Value::constant(10.0);
+    return spec;
+  };
+  const NetworkSpec narrow = spec_with(0.8), wide = spec_with(0.9);
+  for (const std::uint32_t parts : {1u, 2u}) {
+    CompileOptions options;
+    options.partitions = parts;
+    const auto rt_narrow = compile(narrow, options);
+    const auto rt_wide = compile(wide, options);
+    const ProjectionRuntime& n = rt_narrow->projections[0];
+    const ProjectionRuntime& w = rt_wide->projections[0];
+    REQUIRE(n.narrow);
+    REQUIRE_FALSE(w.narrow);
+    for (std::uint32_t p = 0; p < parts; ++p) {
+      CHECK(n.tables[p].targets.empty());
+      CHECK(w.tables[p].narrow.empty());
+    }
+    auto from_narrow = synapses(*rt_narrow), from_wide = synapses(*rt_wide);
+    REQUIRE(from_narrow.size() == 2001);
+    CHECK(std::count_if(from_narrow.begin(), from_narrow.end(),
+                        [](const Synapse& x) { return x.delay == 8 && x.post == 4999; }) >= 1);
+    // The same synapses but the weightless one, whose delay differs.
+    const auto weightless = [](const Synapse& x) { return x.weight == 0.0; };
+    CHECK(std::count_if(from_wide.begin(), from_wide.end(),
+                        [](const Synapse& x) { return x.weight == 0.0 && x.delay == 9; }) == 1);
+    std::erase_if(from_narrow, weightless);
+    std::erase_if(from_wide, weightless);
+    CHECK(from_narrow == from_wide);
+  }
+  const auto a = test::simulate(narrow), b = test::simulate(wide);
+  REQUIRE(a.spikes_by_population[1].size() > 100);
+  CHECK(a.spikes_by_population == b.spikes_by_population);
+  CHECK(test::simulate(wide, "threads", 2).spikes_by_population == b.spikes_by_population);
 }
 
 // Regression: validate() once checked the 32-bit synapse word, and estimate_memory() once

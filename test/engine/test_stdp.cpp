@@ -95,7 +95,7 @@ Result run(const NetworkSpec& spec, const std::string& kind = "serial", unsigned
   for (const SynapseTable& t : pr.tables)
     for (std::uint32_t row = 0; row < n; ++row)
       for (std::uint64_t k = t.offsets[row]; k < t.offsets[row + 1]; ++k) {
-        REQUIRE((t.targets[k] & pr.target_mask) == row);  // FromList pairs i -> i
+        REQUIRE((t.word(k) & pr.target_mask) == row);  // FromList pairs i -> i
         r.weights[row] = t.plastic[k];
       }
   for (const auto& [step, id] : obs.of("post")) r.post[id].push_back(step);

@@ -150,8 +150,7 @@ void check_packets(const Runtime& rt, const MachineMap& map) {
         const std::uint32_t pre = row + pr.pre_range.begin;
         const std::uint32_t src = slice_of(map, pr.pre, pre);
         for (std::uint64_t k = t.offsets[row]; k < t.offsets[row + 1]; ++k) {
-          const CoreId core =
-              map.slices[slice_of(map, pr.post, t.targets[k] & pr.target_mask)].core;
+          const CoreId core = map.slices[slice_of(map, pr.post, t.word(k) & pr.target_mask)].core;
           expected[src].insert(core);
           own[src][pre - map.slices[src].first].insert(core);
         }

@@ -130,7 +130,7 @@ TEST_CASE("counters agree with the spikes and the synapse tables", "[hardware]")
            i < std::min(s.first + s.size, pr.pre_range.end); ++i)
         for (std::uint64_t k = t.offsets[i - pr.pre_range.begin];
              k < t.offsets[i - pr.pre_range.begin + 1]; ++k) {
-          const std::uint32_t target = t.targets[k] & pr.target_mask;
+          const std::uint32_t target = t.word(k) & pr.target_mask;
           for (std::uint32_t q : map.population_slices[pr.post])
             if (target >= map.slices[q].first && target < map.slices[q].first + map.slices[q].size)
               reached[src].insert(q);
