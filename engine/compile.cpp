@@ -304,9 +304,8 @@ DelaySteps delay_steps(const ProjectionSpec& pr, double dt) {
   return r;
 }
 
-Step ring_slots(Step max_incoming_delay, Step min_delay) {
-  return static_cast<Step>(
-      std::bit_ceil(static_cast<std::uint64_t>(max_incoming_delay + min_delay + 1)));
+Step ring_slots(Step max_incoming_delay) {
+  return static_cast<Step>(std::bit_ceil(static_cast<std::uint64_t>(max_incoming_delay)));
 }
 
 std::unique_ptr<Runtime> compile(const NetworkSpec& spec, const CompileOptions& options) {
@@ -344,7 +343,7 @@ std::unique_ptr<Runtime> compile(const NetworkSpec& spec, const CompileOptions& 
   rt->min_delay = spec.projections.empty() ? 1 : min_delay;
   for (std::uint32_t i = 0; i < rt->populations.size(); ++i) {
     PopulationRuntime& p = rt->populations[i];
-    const auto slots = static_cast<std::uint64_t>(ring_slots(max_in[i], rt->min_delay));
+    const auto slots = static_cast<std::uint64_t>(ring_slots(max_in[i]));
     p.ring.neurons = p.size;
     p.ring.mask = static_cast<std::uint32_t>(slots - 1);
     p.ring.data.assign(slots * 2 * p.size, 0.0);

@@ -38,9 +38,13 @@ struct DelaySteps {
 };
 DelaySteps delay_steps(const ProjectionSpec& projection, double dt);
 
-// Slots of a population's input ring: the current step and up to its longest incoming
-// delay ahead, plus the steps of one exchange interval (min_delay) whose spikes are
-// delivered together by the threads backend.
-Step ring_slots(Step max_incoming_delay, Step min_delay);
+// Slots of a population's input ring: its longest incoming delay D, rounded up to a power
+// of two. D slots suffice for every backend: when spikes of the steps up to t have been
+// delivered, input is pending only for steps t + 1 to t + D (a backend that delivers an
+// interval of steps together, as `threads` does, keeps the interval within the shortest
+// delay, so its inputs fall in that window too), and the slot of step t, which step t + D
+// reuses, was emptied when step t consumed it. Fewer slots keep the slot that delivery
+// writes in cache: with D slots it is the one the previous step consumed.
+Step ring_slots(Step max_incoming_delay);
 
 }  // namespace engram

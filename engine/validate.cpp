@@ -511,7 +511,6 @@ std::vector<std::pair<std::string, double>> memory_items(const NetworkSpec& spec
   // Input rings, sized as compile() sizes them (delays capped: absurd ones are reported
   // by the delay checks, not here).
   std::vector<Step> max_in(spec.populations.size(), 1);
-  Step min_delay = std::numeric_limits<Step>::max();
   for (const auto& pr : spec.projections) {
     const PopulationSpec* post = spec.find_population(pr.post.population);
     if (!post) continue;
@@ -519,15 +518,13 @@ std::vector<std::pair<std::string, double>> memory_items(const NetworkSpec& spec
     const Step cap = static_cast<Step>(kMaxDelayMs / spec.dt) + 1;
     const auto index = static_cast<std::size_t>(post - spec.populations.data());
     max_in[index] = std::max(max_in[index], std::min(d.max, cap));
-    min_delay = std::min(min_delay, std::min(d.min, cap));
   }
-  if (spec.projections.empty()) min_delay = 1;
   for (std::size_t i = 0; i < spec.populations.size(); ++i) {
     const PopulationSpec& p = spec.populations[i];
     const ModelInfo* m = find_neuron_model(p.model);
     const double columns = m ? static_cast<double>(m->state.size()) : 4.0;
     const double n = static_cast<double>(p.size);
-    const double slots = static_cast<double>(ring_slots(max_in[i], min_delay));
+    const double slots = static_cast<double>(ring_slots(max_in[i]));
     items.emplace_back(fmt::format("/populations/{}/size", i),
                        n * (columns * 8 + 4 + 8 + 8) + n * 2 * sizeof(double) * slots);
   }

@@ -351,7 +351,7 @@ TEST_CASE(
 
 // Regression: validate() once checked the 32-bit synapse word, and estimate_memory() once
 // sized the input rings, from the synapse's default delay only, while compile() also takes
-// FromList delays and sizes each ring for max delay + min delay + 1.
+// FromList delays and sizes each ring for its longest delay.
 TEST_CASE("Validation and the memory estimate see the delays that compile() uses", "[connectors]") {
   SECTION("FromList delays that do not fit beside the target index are refused") {
     // 999999 steps need 20 bits, 5000 targets 13: one more than the word has. Never compile
@@ -364,7 +364,7 @@ TEST_CASE("Validation and the memory estimate see the delays that compile() uses
     const auto rt = compile(spec);
     const std::uint64_t ring_bytes = rt->populations[1].ring.data.size() * sizeof(double);
     CAPTURE(ring_bytes, estimate_memory(spec));
-    REQUIRE(ring_bytes >= 1000u * 2 * 100 * sizeof(double));
+    REQUIRE(ring_bytes >= 1000u * 2 * 100 * sizeof(double));  // 1,000 slots or more
     CHECK(estimate_memory(spec) >= ring_bytes);
   };
   SECTION("the memory estimate covers the ring of a FromList delay") {

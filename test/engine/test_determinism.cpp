@@ -4,6 +4,7 @@
 
 #include <filesystem>
 
+#include "engine/compile.hpp"
 #include "io/network_json.hpp"
 #include "test/support.hpp"
 
@@ -93,6 +94,19 @@ TEST_CASE("every example gives the same spikes on serial and threads", "[determi
 
 TEST_CASE("a network using every random path and STDP is deterministic", "[determinism]") {
   check_backends_agree(mixed_network());
+}
+
+// An input ring has as many slots as the longest delay into it, rounded up to a power of
+// two (ring_slots in engine/compile.hpp). With every delay 16 steps the ring has exactly 16
+// slots and the threads backend delivers 16 steps at a time: each slot is refilled the step
+// after it is consumed, and a slot too few would overwrite pending input.
+TEST_CASE("rings of exactly the longest delay lose no input", "[determinism]") {
+  NetworkSpec spec = mixed_network();
+  for (auto& pr : spec.projections) pr.synapse.delay = engram::Value::constant(1.6);
+  const auto rt = engram::compile(spec);
+  for (const auto& p : rt->populations)
+    if (p.name == "exc") CHECK(p.ring.mask + 1 == 16);
+  check_backends_agree(spec);
 }
 
 TEST_CASE("running in pieces gives the same spikes as one run", "[determinism]") {
