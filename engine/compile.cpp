@@ -75,8 +75,14 @@ void build_population(const NetworkSpec& spec, std::uint32_t index, PopulationRu
   }
 }
 
+// A synapse of pass 2 waiting to be written into row `row` of partition `part`.
+struct PendingSynapse {
+  double weight;
+  std::uint32_t part, row, word;
+};
+
 void build_projection(const NetworkSpec& spec, std::uint32_t index, Runtime& rt,
-                      ConnectorScratch& scratch) {
+                      ConnectorScratch& scratch, std::uint64_t batch_above) {
   const ProjectionSpec& pr = spec.projections[index];
   ProjectionRuntime& out = rt.projections[index];
   const auto pop_index = [&](const std::string& name) {
@@ -149,7 +155,59 @@ void build_projection(const NetworkSpec& spec, std::uint32_t index, Runtime& rt,
       t.weights.resize(t.offsets.back());
     cursor[p].assign(t.offsets.begin(), t.offsets.end() - 1);
   }
-  // Pass 2: regenerate the same connections and fill the rows.
+  // Pass 2: regenerate the same connections and fill the rows. Each row receives its
+  // synapses in the order they are generated.
+  const auto write = [&](std::uint32_t p, std::uint64_t row, std::uint32_t word, double w) {
+    auto& t = out.tables[p];
+    const std::uint64_t slot = cursor[p][row]++;
+    if (out.narrow)
+      t.narrow[slot] = static_cast<std::uint16_t>(word);
+    else
+      t.targets[slot] = word;
+    if (plastic)
+      t.plastic[slot] = w;
+    else if (!out.uniform_weight)
+      t.weights[slot] = static_cast<float>(w);
+  };
+  // Connectors generate the synapses of one post neuron after another, so consecutive
+  // synapses go to rows far apart. Once the tables outgrow the caches, every write misses
+  // (batching took a 640,000-neuron Brunel network's build from 65 s to 46 s). Large tables are
+  // therefore written in batches: a batch is ordered by block of rows (a stable counting
+  // sort, which keeps each row's synapses in generation order) and written block by block,
+  // so that the writes of a block fall within about 1 MB of the tables. A batch holds
+  // about 8 synapses per row (at most 8 M synapses, 192 MB, and as much again to sort them),
+  // so that each row takes a few at a time.
+  std::uint64_t total = 0;
+  for (const auto& t : out.tables) total += t.offsets.back();
+  const std::uint64_t weight_bytes = plastic ? 8 : out.uniform_weight ? 0 : 4;
+  const std::uint64_t table_bytes = total * ((out.narrow ? 2 : 4) + weight_bytes);
+  const bool batched = total > 0 && table_bytes > batch_above;
+  const std::uint64_t rows = std::uint64_t{parts} * n_pre;
+  // Rows per block: the power of two nearest below the number of rows that hold 1 MB.
+  const std::uint64_t rows_per_mb =
+      (std::uint64_t{1} << 20) * rows / std::max<std::uint64_t>(table_bytes, 1);
+  const int block_shift = std::max(0, static_cast<int>(std::bit_width(rows_per_mb)) - 1);
+  const std::uint64_t blocks = (rows >> block_shift) + 1;
+  const std::size_t batch_size = std::clamp<std::uint64_t>(8 * rows, 1u << 16, 1u << 23);
+  std::vector<PendingSynapse> batch, sorted;
+  std::vector<std::uint64_t> block_start;
+  if (batched) {
+    batch.reserve(batch_size);
+    sorted.resize(batch_size);
+    block_start.resize(blocks + 1);
+  }
+  const auto flush = [&] {
+    std::fill(block_start.begin(), block_start.end(), 0);
+    const auto block_of = [&](const PendingSynapse& s) {
+      return (std::uint64_t{s.part} * n_pre + s.row) >> block_shift;
+    };
+    for (const PendingSynapse& s : batch) ++block_start[block_of(s) + 1];
+    std::partial_sum(block_start.begin(), block_start.end(), block_start.begin());
+    for (const PendingSynapse& s : batch) sorted[block_start[block_of(s)]++] = s;
+    for (std::size_t k = 0; k < batch.size(); ++k)
+      write(sorted[k].part, sorted[k].row, sorted[k].word, sorted[k].weight);
+    batch.clear();
+  };
   const Value& weight = pr.synapse.weight;
   const Value delay = pr.synapse.delay.value_or(Value::constant(spec.dt));
   for_each_connection(
@@ -172,21 +230,15 @@ void build_projection(const NetworkSpec& spec, std::uint32_t index, Runtime& rt,
           d = steps_of(delay.draw(stream), spec.dt);
         }
         d = std::clamp(std::max<Step>(d, 1), delays.min, delays.max);
-        auto& t = out.tables[p];
-        const std::uint64_t slot = cursor[p][pre]++;
         const auto offset = static_cast<std::uint32_t>(d - delays.min);
         const std::uint32_t word =
             static_cast<std::uint32_t>(target) | (delay_bits == 0 ? 0u : offset << out.delay_shift);
-        if (out.narrow)
-          t.narrow[slot] = static_cast<std::uint16_t>(word);
-        else
-          t.targets[slot] = word;
-        if (plastic)
-          t.plastic[slot] = w;
-        else if (!out.uniform_weight)
-          t.weights[slot] = static_cast<float>(w);
+        if (!batched) return write(p, pre, word, w);
+        batch.push_back({w, p, static_cast<std::uint32_t>(pre), word});
+        if (batch.size() == batch_size) flush();
       },
       scratch);
+  if (batched) flush();
 
   if (plastic) {
     auto stdp = std::make_unique<StdpRuntime>();
@@ -333,7 +385,7 @@ std::unique_ptr<Runtime> compile(const NetworkSpec& spec, const CompileOptions& 
   std::vector<Step> max_in(spec.populations.size(), 1);
   Step min_delay = std::numeric_limits<Step>::max();
   for (std::uint32_t j = 0; j < spec.projections.size(); ++j) {
-    build_projection(spec, j, *rt, scratch);
+    build_projection(spec, j, *rt, scratch, options.batch_writes_above);
     const ProjectionRuntime& pr = rt->projections[j];
     rt->outgoing[pr.pre].push_back(j);
     if (pr.stdp) rt->plastic_in[pr.post].push_back(j);

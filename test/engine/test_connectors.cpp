@@ -349,6 +349,42 @@ TEST_CASE(
   CHECK(test::simulate(wide, "threads", 2).spikes_by_population == b.spikes_by_population);
 }
 
+// Large synapse tables are written in batches ordered by block of rows (compile.cpp, pass
+// 2); batch_writes_above = 0 batches every projection. The tables must not change.
+TEST_CASE("Writing the synapse tables in batches gives the same tables", "[connectors]") {
+  NetworkSpec spec = network(3000, 2000, "a", "b", FixedNumberPre{60, true, true});
+  spec.projections[0].synapse.weight = Value::uniform(0.1, 0.5);
+  spec.projections[0].synapse.delay = Value::uniform(0.1, 2.0);
+  ProjectionSpec uniform = spec.projections[0];
+  uniform.connector = FixedProbability{0.05, true};
+  uniform.synapse.weight = Value::constant(0.2);
+  uniform.synapse.delay = Value::constant(1.0);
+  ProjectionSpec plastic = spec.projections[0];
+  plastic.pre = *PopulationSlice::parse("b");
+  plastic.post = *PopulationSlice::parse("a[100:2900]");
+  plastic.synapse.stdp = StdpSpec{};
+  spec.projections.push_back(uniform);
+  spec.projections.push_back(plastic);
+  for (const std::uint32_t parts : {1u, 3u}) {
+    CompileOptions direct, batched;
+    direct.partitions = batched.partitions = parts;
+    batched.batch_writes_above = 0;
+    const auto a = compile(spec, direct), b = compile(spec, batched);
+    for (std::size_t j = 0; j < spec.projections.size(); ++j)
+      for (std::uint32_t p = 0; p < parts; ++p) {
+        CAPTURE(parts, j, p);
+        const SynapseTable& x = a->projections[j].tables[p];
+        const SynapseTable& y = b->projections[j].tables[p];
+        REQUIRE(x.size() > 0);
+        CHECK(x.offsets == y.offsets);
+        CHECK(x.narrow == y.narrow);
+        CHECK(x.targets == y.targets);
+        CHECK(x.weights == y.weights);
+        CHECK(x.plastic == y.plastic);
+      }
+  }
+}
+
 // Regression: validate() once checked the 32-bit synapse word, and estimate_memory() once
 // sized the input rings, from the synapse's default delay only, while compile() also takes
 // FromList delays and sizes each ring for its longest delay.
