@@ -80,9 +80,12 @@ def scaling_fits(results):
                       "time_r2": fit_linear(ev, t)[2],
                       # A process has a fixed part (libraries, neuron state is tiny here):
                       # fit peak = a + b·synapses, then the slope of (peak - a) in log-log.
+                      # A negative a (a series whose bytes per synapse change, e.g. with
+                      # the synapse word width) is no fixed part: then nothing is taken off.
                       "memory_fixed_bytes": a, "bytes_per_synapse": b, "memory_r2": r2,
-                      "memory_slope": fit_loglog(syn, [y - a for y in m])[0] if a is not None
-                      else None}
+                      "memory_fixed_removed": max(a, 0.0) if a is not None else None,
+                      "memory_slope": fit_loglog(syn, [y - max(a, 0.0) for y in m])[0]
+                      if a is not None else None}
     return fits
 
 
@@ -270,8 +273,10 @@ def markdown(results, figure=None):
                     f"linear fit: {fmt(f['ns_per_event'])} ns per event, r² "
                     f"{f['time_r2']:.4f}); peak memory = {fmt(mib(f['memory_fixed_bytes']))} MiB "
                     f"+ {fmt(f['bytes_per_synapse'])} bytes × synapses (r² {f['memory_r2']:.4f}),"
-                    f" and peak − {fmt(mib(f['memory_fixed_bytes']))} MiB ∝ "
-                    f"synapses^{fmt(f['memory_slope'])}")
+                    + (f" and peak − {fmt(mib(f['memory_fixed_removed']))} MiB ∝ "
+                       if f.get("memory_fixed_removed", f["memory_fixed_bytes"]) > 0 else
+                       " and, the fit's fixed part being negative, peak ∝ ")
+                    + f"synapses^{fmt(f['memory_slope'])}")
         fit16 = sc.get("largest_fitting_16gib")
         fits_text = (f"The largest network of the series that fits in 16 GiB is, for engram, "
                      f"{fmt(fit16['neurons'])} neurons ({fmt(fit16['neurons'] * 1000)} synapses, "
