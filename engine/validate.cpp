@@ -528,6 +528,7 @@ std::vector<std::pair<std::string, double>> memory_items(const NetworkSpec& spec
     items.emplace_back(fmt::format("/populations/{}/size", i),
                        n * (columns * 8 + 4 + 8 + 8) + n * 2 * sizeof(double) * slots);
   }
+  double build_buffers = 0.0;
   for (std::size_t j = 0; j < spec.projections.size(); ++j) {
     const ProjectionSpec& pr = spec.projections[j];
     const PopulationSpec* pre = spec.find_population(pr.pre.population);
@@ -547,9 +548,14 @@ std::vector<std::pair<std::string, double>> memory_items(const NetworkSpec& spec
           return 0.0;
         },
         pr.connector);
-    items.emplace_back(fmt::format("/projections/{}/connector", j),
-                       synapses * (pr.synapse.plastic() ? 12.0 : 8.0) + n_pre * 8.0);
+    const double table = synapses * (pr.synapse.plastic() ? 12.0 : 8.0);
+    items.emplace_back(fmt::format("/projections/{}/connector", j), table + n_pre * 8.0);
+    // compile() writes tables above 256 MB through two batch buffers of up to 8 M synapses
+    // of 24 bytes each, one projection at a time (build_projection in compile.cpp).
+    if (table > 256.0 * (1 << 20))
+      build_buffers = std::max(build_buffers, 2 * 24.0 * std::clamp(8 * n_pre, 65536.0, 8388608.0));
   }
+  if (build_buffers > 0) items.emplace_back("/projections", build_buffers);
   return items;
 }
 

@@ -413,6 +413,17 @@ TEST_CASE("Validation and the memory estimate see the delays that compile() uses
     spec.projections[0].synapse.delay = Value::constant(100.0);
     covers_ring(spec);
   }
+  SECTION("the memory estimate covers the buffers that write large tables in batches") {
+    // 40 M synapses are estimated at 320 MB, over the 256 MB above which compile() batches
+    // its writes through two buffers of 8 entries per row (8 M here) of 24 bytes; 20 M
+    // synapses are not.
+    // Never compile these networks: estimate_memory only reads the description.
+    const auto estimate = [](std::uint64_t n) {
+      return estimate_memory(network(1000000, 40000, "a", "b", FixedNumberPre{n}));
+    };
+    const std::uint64_t synapses = 20'000'000 * 8;
+    CHECK(estimate(1000) - estimate(500) >= synapses + 2 * 24 * 8 * 1'000'000);
+  }
 }
 
 }  // namespace
