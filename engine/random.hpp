@@ -29,6 +29,15 @@ enum class Purpose : std::uint32_t {
   test = 255,
 };
 
+// Uniform on [0, 1) with 53 random bits from two consecutive words of a stream: 27 bits of
+// the first, 26 of the second. (The bits are converted as a signed integer, the same value
+// below 2^53, because vector units convert signed integers to double, not unsigned ones.)
+inline double uniform_from_words(std::uint32_t first, std::uint32_t second) {
+  const std::uint64_t hi = first >> 5;
+  const std::uint64_t lo = second >> 6;
+  return static_cast<double>(static_cast<std::int64_t>((hi << 26) | lo)) * 0x1.0p-53;
+}
+
 class Stream {
  public:
   Stream(std::uint64_t seed, Purpose purpose, std::uint32_t object, std::uint32_t a,
@@ -43,9 +52,8 @@ class Stream {
 
   // Uniform on [0, 1) with 53 random bits.
   double uniform() {
-    const std::uint64_t hi = next_u32() >> 5;  // 27 bits
-    const std::uint64_t lo = next_u32() >> 6;  // 26 bits
-    return static_cast<double>((hi << 26) | lo) * 0x1.0p-53;
+    const std::uint32_t first = next_u32();
+    return uniform_from_words(first, next_u32());
   }
 
   // Uniform on (0, 1): safe for logarithms.

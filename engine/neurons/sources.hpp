@@ -35,9 +35,9 @@ struct SpikeSourcePoisson {
     }
   };
 
-  // Neuron i fires when the uniform of its stream's first two words, Stream::uniform(), is
-  // below the probability. The words come many streams at a time (philox_first_blocks) and
-  // the comparisons in a loop that vectorizes; the uniform is assembled exactly as there.
+  // Neuron i fires when the uniform of its stream's first two words (uniform_from_words, as
+  // Stream::uniform() draws it) is below the probability. The words come many streams at a
+  // time (philox_first_blocks) and the comparisons in a loop that vectorizes.
   static void update(Runtime& k, Columns<0>&, const StepInput& in, std::uint32_t begin,
                      std::uint32_t end, SpikeOut& out) {
     if (in.step < k.first || in.step >= k.last || k.probability <= 0.0) return;
@@ -59,10 +59,7 @@ struct SpikeSourcePoisson {
   ENGRAM_VECTOR_CLONES static void draw(double probability, const std::uint32_t* __restrict w0,
                                         const std::uint32_t* __restrict w1,
                                         std::uint8_t* __restrict fired, std::uint32_t n) {
-    for (std::uint32_t j = 0; j < n; ++j) {
-      const std::uint64_t bits = (std::uint64_t{w0[j] >> 5} << 26) | (w1[j] >> 6);
-      fired[j] = static_cast<double>(static_cast<std::int64_t>(bits)) * 0x1.0p-53 < probability;
-    }
+    for (std::uint32_t j = 0; j < n; ++j) fired[j] = uniform_from_words(w0[j], w1[j]) < probability;
   }
 };
 
