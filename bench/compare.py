@@ -80,10 +80,13 @@ import report  # noqa: E402
 import spikes  # noqa: E402
 
 GIB = 1 << 30
-FIXED = [  # key, title, description, simulated ms (full, smoke)
-    ("coba", "COBA", REPO / "examples/vogels_abbott_coba.json", 10000.0, 100.0),
-    ("cuba", "CUBA", REPO / "examples/vogels_abbott_cuba.json", 10000.0, 100.0),
-    ("brunel", "Brunel", REPO / "examples/brunel_2000.json", 1000.0, 50.0),
+FIXED = [  # key, title, description, simulated ms (full, smoke), set in every population
+    ("coba", "COBA", REPO / "examples/vogels_abbott_coba.json", 10000.0, 100.0, {}),
+    # The same network integrated by forward Euler in engram too, as Brian2 does.
+    ("coba_euler", "COBA, Euler", REPO / "examples/vogels_abbott_coba.json", 10000.0, 100.0,
+     {"integration": "euler"}),
+    ("cuba", "CUBA", REPO / "examples/vogels_abbott_cuba.json", 10000.0, 100.0, {}),
+    ("brunel", "Brunel", REPO / "examples/brunel_2000.json", 1000.0, 50.0, {}),
 ]
 SCALING_TEMPLATE = HERE / "networks/brunel_scaling.json"
 
@@ -270,6 +273,20 @@ def expected_events_per_spike(spec):
         elif c["type"] == "FixedProbability":
             self_ = pre == post and not c.get("allow_self_connections", True)
             out[pre] += c["p"] * (sizes[post] - (1 if self_ else 0))
+    return out
+
+
+def variant_network(path, settings, directory, key):
+    """path itself, or a copy in directory with `settings` set in every population."""
+    if not settings:
+        return str(path)
+    with open(path) as f:
+        spec = json.load(f)
+    for pop in spec["populations"]:
+        pop.update(settings)
+    out = os.path.join(directory, f"{key}.json")
+    with open(out, "w") as f:
+        json.dump(spec, f, indent=1)
     return out
 
 
@@ -480,8 +497,8 @@ def parse_args():
     p.add_argument("--max-neurons", type=int, default=40_000,
                    help="largest network of the scaling series")
     p.add_argument("--scaling-duration", type=float, default=1000.0, help="ms")
-    p.add_argument("--only", help="comma-separated subset: coba,cuba,brunel,threads,scaling,"
-                                  "micro,memory")
+    p.add_argument("--only", help="comma-separated subset: coba,coba_euler,cuba,brunel,threads,"
+                                  "scaling,micro,memory")
     p.add_argument("--no-brian2", action="store_true", help="engram only")
     p.add_argument("--quick", action="store_true", help="scaling series up to 10,000 neurons")
     p.add_argument("--smoke", action="store_true",
@@ -558,13 +575,17 @@ def main():
         modes = ["standalone", "runtime"] if brian else []
         if a.smoke:  # no C++ compilation of Brian2 projects in the smoke run
             modes = ["runtime"] if brian else []
-        for key, title, path, duration, smoke_duration in FIXED:
+        for key, title, path, duration, smoke_duration, settings in FIXED:
             if not wanted(key):
                 continue
             net_modes = [m for m in modes if not a.smoke or key == "cuba"]
-            entry = bench_network(ctx, key, title, str(path),
+            run_path = variant_network(path, settings, ctx.work, key)
+            entry = bench_network(ctx, key, title, run_path,
                                   smoke_duration if a.smoke else duration, net_modes,
                                   a.runtime_repeats)
+            entry["file"] = os.path.relpath(path, REPO)
+            if settings:
+                entry["settings"] = settings
             results["networks"].append(entry)
 
         if wanted("threads"):

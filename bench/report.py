@@ -98,7 +98,8 @@ def goals(results):
         out.append({"goal": goal, "target": target, "measured": value, "unit": unit,
                     "met": met})
 
-    for key, title in (("coba", "COBA 10 s"), ("brunel", "Brunel 1 s")):
+    for key, title in (("coba", "COBA 10 s"), ("coba_euler", "COBA 10 s, forward Euler in both"),
+                       ("brunel", "Brunel 1 s")):
         e = nets.get(key)
         if e:
             r = ratio(med(e, "engram", "sim_s"), med(e, "brian2_standalone", "sim_s"))

@@ -44,7 +44,7 @@ struct PopulationSpec {
   std::string model;                             // PyNN name, e.g. "IF_curr_exp"
   std::map<std::string, Value> parameters;       // missing ones take the model's defaults
   std::map<std::string, Value> initial;          // initial values of state columns
-  std::string integration = "exact";             // "exact" or "spinnaker" (IF_curr_exp)
+  std::string integration = "exact";             // "spinnaker" (IF_curr_exp), "euler" (IF_cond_exp)
   std::vector<std::vector<double>> spike_times;  // SpikeSourceArray, ms: one list per neuron,
                                                  // or a single list shared by all neurons
   RecordSpec record;

@@ -65,8 +65,9 @@ const std::vector<ModelInfo>& registry() {
     m.push_back(info<IfCurrDelta>(
         "IF_curr_delta", "leaky integrate-and-fire, instantaneous (delta) synapses", false, false));
     m.back().check = &check_reset_below_threshold<IfCurrDelta>;
-    m.push_back(info<IfCondExp>(
-        "IF_cond_exp", "leaky integrate-and-fire, exponential conductance synapses", false, true));
+    m.push_back(info<IfCondExp>("IF_cond_exp",
+                                "leaky integrate-and-fire, exponential conductance synapses", false,
+                                true, {"exact", "euler"}));
     m.back().check = &check_reset_below_threshold<IfCondExp>;
     m.push_back(info<IfCurrAlpha>("IF_curr_alpha",
                                   "leaky integrate-and-fire, alpha-function current synapses",

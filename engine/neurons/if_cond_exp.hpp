@@ -8,6 +8,12 @@
 // g·tau(1 - e^{-h/tau})/h. This is exact when the conductances are constant and
 // second-order accurate in dt otherwise (checked against a converged reference in the
 // tests); it never overshoots a reversal potential, whatever the conductance.
+//
+// Integration "euler": forward Euler for the whole system, the method Brian2 chooses for
+// these equations (and that of its COBA example), so that a network can be run with the
+// same numerics in both: v ← v + h/cm·(g_L(v_rest − v) + g_E(e_rev_E − v) + g_I(e_rev_I − v)
+// + i_offset + I_stim), g_X ← g_X(1 − h/tau_syn_X). First order in dt, no exponential and
+// no division per neuron and step; it needs h·(g_L + g_E + g_I)/cm < 2 to stay stable.
 #pragma once
 
 #include "engine/fast_math.hpp"
@@ -45,11 +51,14 @@ struct IfCondExp {
   enum : std::size_t { kV, kGe, kGi };
 
   struct Runtime {
+    bool euler;
     double cm, g_leak, e_e, e_i, v_rest, v_reset, v_thresh, i_offset, h;
     double refractory;
     double decay_e, decay_i, mean_e, mean_i;
+    double h_over_cm, euler_decay_e, euler_decay_i;  // forward Euler: h/cm, 1 - h/tau_syn
     Runtime(std::uint64_t, const std::vector<double>& p, const GroupContext& c)
-        : cm(p[0]),
+        : euler(c.integration == "euler"),
+          cm(p[0]),
           g_leak(p[0] / p[1]),
           e_e(p[5]),
           e_i(p[6]),
@@ -63,14 +72,21 @@ struct IfCondExp {
       decay_i = std::exp(-h / p[4]);
       mean_e = p[3] * -std::expm1(-h / p[3]) / h;
       mean_i = p[4] * -std::expm1(-h / p[4]) / h;
+      h_over_cm = h / p[0];
+      euler_decay_e = 1.0 - h / p[3];
+      euler_decay_i = 1.0 - h / p[4];
     }
   };
 
   // Two passes: a branch-free loop over the arrays (it vectorizes), then the spike ids.
   static void update(Runtime& k, Columns<3>& s, const StepInput& in, std::uint32_t begin,
                      std::uint32_t end, SpikeOut& out) {
-    advance(k, s.col[kV], s.col[kGe], s.col[kGi], s.refractory, s.fired, in.exc, in.inh,
-            in.injected, begin, end);
+    if (k.euler)
+      advance_euler(k, s.col[kV], s.col[kGe], s.col[kGi], s.refractory, s.fired, in.exc, in.inh,
+                    in.injected, begin, end);
+    else
+      advance(k, s.col[kV], s.col[kGe], s.col[kGi], s.refractory, s.fired, in.exc, in.inh,
+              in.injected, begin, end);
     collect_spikes(s.fired, begin, end, out);
   }
 
@@ -94,6 +110,27 @@ struct IfCondExp {
       fire_or_hold(stepped, r0, k.v_thresh, k.v_reset, k.refractory, v[i], ref[i], fired[i]);
       ge[i] = e * k.decay_e;
       gi[i] = n * k.decay_i;
+    }
+  }
+
+  ENGRAM_VECTOR_CLONES static void advance_euler(const Runtime k, double* __restrict v,
+                                                 double* __restrict ge, double* __restrict gi,
+                                                 double* __restrict ref,
+                                                 std::uint8_t* __restrict fired,
+                                                 double* __restrict exc, double* __restrict inh,
+                                                 const double* __restrict injected,
+                                                 std::size_t begin, std::size_t end) {
+    for (std::size_t i = begin; i < end; ++i) {
+      const double e = ge[i] + exc[i];
+      const double n = gi[i] + inh[i];
+      exc[i] = 0.0;
+      inh[i] = 0.0;
+      const double v0 = v[i], r0 = ref[i];
+      const double stepped = v0 + k.h_over_cm * (k.g_leak * (k.v_rest - v0) + e * (k.e_e - v0) +
+                                                 n * (k.e_i - v0) + k.i_offset + injected[i]);
+      fire_or_hold(stepped, r0, k.v_thresh, k.v_reset, k.refractory, v[i], ref[i], fired[i]);
+      ge[i] = e * k.euler_decay_e;
+      gi[i] = n * k.euler_decay_i;
     }
   }
 };

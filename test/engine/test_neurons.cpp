@@ -221,6 +221,57 @@ TEST_CASE("IF_cond_exp PSP converges to the reference at second order", "[neuron
   CHECK(e2 / e3 > 3.0);
 }
 
+TEST_CASE("IF_cond_exp with forward Euler follows the scheme step by step, at first order",
+          "[neurons]") {
+  const double cm = 0.25, tau_m = 10.0, tau_s = 2.0, e_rev = 0.0, v_rest = -65.0;
+  const double w = stored(0.02);
+  auto run = [&](double dt) {
+    auto neuron =
+        population("n", "IF_cond_exp",
+                   {{"cm", cm}, {"tau_m", tau_m}, {"tau_syn_E", tau_s}, {"v_thresh", 1000.0}},
+                   {"v", "gsyn_exc"});
+    neuron.integration = "euler";
+    const SpikeInput in = single_spike(neuron, dt, 0.02, 25.0);
+    const MemoryObserver obs = simulate(in.spec);
+    return std::tuple{in, trace(obs, 0), trace(obs, 1)};
+  };
+  // The scheme written out: the step's input joins the conductance, v takes one Euler step
+  // with the conductance at the start of the step, the conductance one Euler decay step.
+  {
+    const double dt = 0.1;
+    const auto [in, v, g] = run(dt);
+    double ref_v = v_rest, ref_g = 0.0;
+    for (std::size_t s = 0; s < v.size(); ++s) {
+      if (static_cast<Step>(s) == in.onset) ref_g += w;
+      ref_v += dt / cm * (cm / tau_m * (v_rest - ref_v) + ref_g * (e_rev - ref_v));
+      ref_g *= 1.0 - dt / tau_s;
+      INFO("step " << s);
+      REQUIRE(v[s] == Approx(ref_v).epsilon(1e-13));
+      REQUIRE(g[s] == Approx(ref_g).epsilon(1e-13).margin(1e-300));
+    }
+  }
+  // Against the converged PSP: the error halves with the step (the exact scheme's falls by 4).
+  const std::vector<double> ref =
+      cond_psp_reference(cm, tau_m, tau_s, w, e_rev, v_rest, 0.1, 20.0);  // u at k·0.1 ms
+  auto max_error = [&](double dt) {
+    const auto [in, v, g] = run(dt);
+    double worst = 0.0;
+    for (std::size_t s = 0; s < v.size(); ++s) {
+      const double t = since(static_cast<Step>(s), in.onset, dt);
+      const double k = t / 0.1;
+      if (t <= 0 || std::fabs(k - std::round(k)) > 1e-9 || k > 200.5) continue;
+      worst = std::max(worst,
+                       std::fabs(v[s] - v_rest - ref[static_cast<std::size_t>(std::llround(k))]));
+    }
+    return worst;
+  };
+  const double e1 = max_error(0.1), e2 = max_error(0.05), e3 = max_error(0.025);
+  CAPTURE(e1, e2, e3);
+  CHECK(e1 < 0.05 * *std::max_element(ref.begin(), ref.end()));
+  CHECK(e1 / e2 == Approx(2.0).margin(0.3));
+  CHECK(e2 / e3 == Approx(2.0).margin(0.3));
+}
+
 TEST_CASE("A refractory neuron holds v_reset and fires at most every round(t_ref/dt)+1 steps",
           "[neurons]") {
   for (double dt : {0.1, 0.05, 1.0}) {
