@@ -47,6 +47,7 @@ struct ModelCase {
   const char* model;
   std::map<std::string, double> parameters;
   std::map<std::string, Value> initial;
+  const char* integration = "exact";
 };
 
 const std::vector<ModelCase>& model_cases() {
@@ -54,6 +55,7 @@ const std::vector<ModelCase>& model_cases() {
       {"IF_curr_exp", {{"i_offset", 0.8}}, {{"v", Value::uniform(-65, -50)}}},
       {"IF_curr_delta", {{"i_offset", 0.8}}, {{"v", Value::uniform(-65, -50)}}},
       {"IF_cond_exp", {{"i_offset", 0.8}}, {{"v", Value::uniform(-65, -50)}}},
+      {"IF_cond_exp", {{"i_offset", 0.8}}, {{"v", Value::uniform(-65, -50)}}, "euler"},
       {"IF_curr_alpha", {{"i_offset", 0.8}}, {{"v", Value::uniform(-65, -50)}}},
       {"IF_cond_alpha", {{"i_offset", 0.8}}, {{"v", Value::uniform(-65, -50)}}},
       {"Izhikevich", {{"i_offset", 0.01}}, {{"v", Value::uniform(-70, -50)}}},
@@ -68,6 +70,7 @@ void neuron_update(benchmark::State& state, const ModelCase& c) {
   NetworkSpec spec;
   spec.name = "neuron_update";
   spec.populations.push_back(population("p", n, c.model, c.parameters, c.initial));
+  spec.populations.back().integration = c.integration;
   std::unique_ptr<Runtime> rt = compile(spec);
   std::vector<std::uint32_t> ids(n);
   const Range all{0, static_cast<std::uint32_t>(n)};
@@ -216,8 +219,11 @@ void deliver_stdp(benchmark::State& state) {
 
 const bool registered = [] {
   for (const ModelCase& c : model_cases())
-    benchmark::RegisterBenchmark((std::string("neuron_update/") + c.model).c_str(),
-                                 [&c](benchmark::State& s) { neuron_update(s, c); })
+    benchmark::RegisterBenchmark(
+        (std::string("neuron_update/") + c.model +
+         (c.integration == std::string("exact") ? "" : std::string(":") + c.integration))
+            .c_str(),
+        [&c](benchmark::State& s) { neuron_update(s, c); })
         ->Arg(10'000)
         ->Arg(100'000);
   benchmark::RegisterBenchmark("poisson_input", poisson_input)

@@ -44,6 +44,9 @@ struct StepInput {
   double* exc = nullptr;  // summed excitatory weights arriving now (cleared by the kernel)
   double* inh = nullptr;  // summed inhibitory weights (positive magnitudes)
   const double* injected = nullptr;  // stimulus current per neuron, nA
+  // Whether a current stimulus targets the population: without one `injected` is all zero,
+  // and a kernel may skip reading it (neurons::stimulus).
+  bool currents = true;
 };
 
 // Where a kernel writes the ids of the neurons that spike (ascending, as it loops upwards).

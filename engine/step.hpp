@@ -116,6 +116,7 @@ inline std::uint32_t update_population(Runtime& rt, std::uint32_t pop, Step t, R
   in.exc = p.ring.at(t, Receptor::excitatory);
   in.inh = p.ring.at(t, Receptor::inhibitory);
   in.injected = p.injected.data();
+  in.currents = !p.currents.empty();
   SpikeOut out{ids, 0};
   p.group->update(in, r.begin, r.end, out);
   return out.count;

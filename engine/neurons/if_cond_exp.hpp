@@ -81,17 +81,16 @@ struct IfCondExp {
   // Two passes: a branch-free loop over the arrays (it vectorizes), then the spike ids.
   static void update(Runtime& k, Columns<3>& s, const StepInput& in, std::uint32_t begin,
                      std::uint32_t end, SpikeOut& out) {
-    if (k.euler)
-      advance_euler(k, s.col[kV], s.col[kGe], s.col[kGi], s.refractory, s.fired, in.exc, in.inh,
-                    in.injected, begin, end);
-    else
-      advance(k, s.col[kV], s.col[kGe], s.col[kGi], s.refractory, s.fired, in.exc, in.inh,
-              in.injected, begin, end);
+    const auto kernel = k.euler ? (in.currents ? &advance_euler<true> : &advance_euler<false>)
+                                : (in.currents ? &advance<true> : &advance<false>);
+    kernel(k, s.col[kV], s.col[kGe], s.col[kGi], s.refractory, s.fired, in.exc, in.inh, in.injected,
+           begin, end);
     collect_spikes(s.fired, begin, end, out);
   }
 
   // Restrict-qualified parameters (and the constants copied by value) tell the compiler that
   // no two arrays overlap, which it needs to vectorize the loop.
+  template <bool kCurrents>
   ENGRAM_VECTOR_CLONES static void advance(const Runtime k, double* __restrict v,
                                            double* __restrict ge, double* __restrict gi,
                                            double* __restrict ref, std::uint8_t* __restrict fired,
@@ -106,13 +105,14 @@ struct IfCondExp {
       const double v0 = v[i], r0 = ref[i];
       const double stepped =
           cond_membrane_step(v0, k.g_leak, k.v_rest, e * k.mean_e, k.e_e, n * k.mean_i, k.e_i,
-                             k.i_offset + injected[i], k.cm, k.h);
+                             k.i_offset + stimulus<kCurrents>(injected, i), k.cm, k.h);
       fire_or_hold(stepped, r0, k.v_thresh, k.v_reset, k.refractory, v[i], ref[i], fired[i]);
       ge[i] = e * k.decay_e;
       gi[i] = n * k.decay_i;
     }
   }
 
+  template <bool kCurrents>
   ENGRAM_VECTOR_CLONES static void advance_euler(const Runtime k, double* __restrict v,
                                                  double* __restrict ge, double* __restrict gi,
                                                  double* __restrict ref,
@@ -126,8 +126,9 @@ struct IfCondExp {
       exc[i] = 0.0;
       inh[i] = 0.0;
       const double v0 = v[i], r0 = ref[i];
-      const double stepped = v0 + k.h_over_cm * (k.g_leak * (k.v_rest - v0) + e * (k.e_e - v0) +
-                                                 n * (k.e_i - v0) + k.i_offset + injected[i]);
+      const double stepped =
+          v0 + k.h_over_cm * (k.g_leak * (k.v_rest - v0) + e * (k.e_e - v0) + n * (k.e_i - v0) +
+                              k.i_offset + stimulus<kCurrents>(injected, i));
       fire_or_hold(stepped, r0, k.v_thresh, k.v_reset, k.refractory, v[i], ref[i], fired[i]);
       ge[i] = e * k.euler_decay_e;
       gi[i] = n * k.euler_decay_i;

@@ -44,12 +44,16 @@ struct IfCurrDelta {
   // Two passes: a branch-free loop over the arrays (it vectorizes), then the spike ids.
   static void update(Runtime& k, Columns<1>& s, const StepInput& in, std::uint32_t begin,
                      std::uint32_t end, SpikeOut& out) {
-    advance(k, s.col[0], s.refractory, s.fired, in.exc, in.inh, in.injected, begin, end);
+    if (in.currents)
+      advance<true>(k, s.col[0], s.refractory, s.fired, in.exc, in.inh, in.injected, begin, end);
+    else
+      advance<false>(k, s.col[0], s.refractory, s.fired, in.exc, in.inh, in.injected, begin, end);
     collect_spikes(s.fired, begin, end, out);
   }
 
   // Restrict-qualified parameters (and the constants copied by value) tell the compiler that
   // no two arrays overlap, which it needs to vectorize the loop.
+  template <bool kCurrents>
   ENGRAM_VECTOR_CLONES static void advance(const Runtime k, double* __restrict v,
                                            double* __restrict ref, std::uint8_t* __restrict fired,
                                            double* __restrict exc, double* __restrict inh,
@@ -60,8 +64,8 @@ struct IfCurrDelta {
       exc[i] = 0.0;
       inh[i] = 0.0;
       const double v0 = v[i], r0 = ref[i];
-      const double stepped =
-          k.v_rest + (v0 - k.v_rest) * k.p22 + (k.i_offset + injected[i]) * k.p20 + jump;
+      const double stepped = k.v_rest + (v0 - k.v_rest) * k.p22 +
+                             (k.i_offset + stimulus<kCurrents>(injected, i)) * k.p20 + jump;
       fire_or_hold(stepped, r0, k.v_thresh, k.v_reset, k.refractory, v[i], ref[i], fired[i]);
     }
   }

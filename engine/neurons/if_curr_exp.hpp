@@ -91,12 +91,16 @@ struct IfCurrExp {
       return;
     }
     // Two passes: a branch-free loop over the arrays (it vectorizes), then the spike ids.
-    advance_exact(k, v, ie, ii, ref, s.fired, in.exc, in.inh, in.injected, begin, end);
+    if (in.currents)
+      advance_exact<true>(k, v, ie, ii, ref, s.fired, in.exc, in.inh, in.injected, begin, end);
+    else
+      advance_exact<false>(k, v, ie, ii, ref, s.fired, in.exc, in.inh, in.injected, begin, end);
     collect_spikes(s.fired, begin, end, out);
   }
 
   // Restrict-qualified parameters (and the constants copied by value) tell the compiler that
   // no two arrays overlap, which it needs to vectorize the loop.
+  template <bool kCurrents>
   ENGRAM_VECTOR_CLONES static void advance_exact(const Runtime k, double* __restrict v,
                                                  double* __restrict ie, double* __restrict ii,
                                                  double* __restrict ref,
@@ -111,7 +115,7 @@ struct IfCurrExp {
       inh[i] = 0.0;
       const double v0 = v[i], r0 = ref[i];
       const double stepped = k.v_rest + (v0 - k.v_rest) * k.p22 + e * k.p21e - n * k.p21i +
-                             (k.i_offset + injected[i]) * k.p20;
+                             (k.i_offset + stimulus<kCurrents>(injected, i)) * k.p20;
       fire_or_hold(stepped, r0, k.v_thresh, k.v_reset, k.refractory, v[i], ref[i], fired[i]);
       ie[i] = e * k.p11e;
       ii[i] = n * k.p11i;
