@@ -272,6 +272,39 @@ TEST_CASE("IF_cond_exp with forward Euler follows the scheme step by step, at fi
   CHECK(e2 / e3 == Approx(2.0).margin(0.3));
 }
 
+TEST_CASE("A kernel gives the same bits with no current stimulus as with one of 0 nA",
+          "[neurons]") {
+  // Without a current stimulus the vectorized kernels skip the array of stimulus currents
+  // (neurons::stimulus); a DC source of 0 nA makes them read it.
+  const std::vector<std::pair<const char*, const char*>> kernels = {{"IF_curr_exp", "exact"},
+                                                                    {"IF_curr_delta", "exact"},
+                                                                    {"IF_cond_exp", "exact"},
+                                                                    {"IF_cond_exp", "euler"}};
+  for (const auto& [model, integration] : kernels) {
+    CAPTURE(model, integration);
+    const bool conductance = std::string(model) == "IF_cond_exp";
+    auto run = [&](bool zero_current) {
+      NetworkSpec spec;
+      spec.duration = 200.0;
+      auto p = population("p", model, {{"i_offset", 0.8}}, {"v"});
+      p.size = 100;
+      p.integration = integration;
+      p.initial["v"] = Value::uniform(-65.0, -50.0);
+      spec.populations = {p};
+      PoissonInput drive;
+      drive.rate = 2000.0;
+      drive.weight = conductance ? 0.002 : 0.05;
+      spec.stimuli.push_back({PopulationSlice::whole("p"), drive});
+      if (zero_current) spec.stimuli.push_back({PopulationSlice::whole("p"), DCSource{0.0}});
+      return simulate(spec);
+    };
+    const MemoryObserver without = run(false), with = run(true);
+    REQUIRE(without.total() > 100);
+    CHECK(without.checksum() == with.checksum());
+    CHECK(without.samples_by_variable == with.samples_by_variable);
+  }
+}
+
 TEST_CASE("A refractory neuron holds v_reset and fires at most every round(t_ref/dt)+1 steps",
           "[neurons]") {
   for (double dt : {0.1, 0.05, 1.0}) {
