@@ -291,10 +291,37 @@ inline void deliver(Runtime& rt, std::uint32_t projection, std::uint32_t part, S
       return direct ? slots[offset] : ring.at(t + pr.min_delay + offset, pr.receptor);
     };
 
-    if (pr.uniform_weight) {
+    // Rows are read one spike at a time, far apart in the table, and a partition's part of a
+    // row is short (about 1 KB in Brunel on 2 threads): the hardware prefetcher has no time to
+    // find each new stream, and loads of the first target words and of the row offsets
+    // waited on memory (perf). So the rows are fetched ahead: the offsets of the spike
+    // 2·kAhead on, the first kPrefetchBytes of targets (and weights) of the spike kAhead on.
+    // Brunel: serial 1.40 → 1.10 s, 2 threads 0.98 → 0.77 s (medians of 5, alternated).
+    // The lambda must be always_inline: GCC takes a function that only prefetches for one
+    // without effects and deletes the calls.
+    constexpr std::size_t kAhead = 2, kPrefetchBytes = 2048;
+    const float* weights = table.weights.data();
+    const bool uniform = pr.uniform_weight;
+    const auto prefetch = [&](std::size_t i) __attribute__((always_inline)) {
+      if (i + 2 * kAhead < pre.size()) __builtin_prefetch(&offsets[pre[i + 2 * kAhead] - base]);
+      if (i + kAhead >= pre.size()) return;
+      const std::uint32_t row = pre[i + kAhead] - base;
+      const std::uint64_t b = offsets[row],
+                          n = std::min<std::uint64_t>(offsets[row + 1] - b,
+                                                      kPrefetchBytes / sizeof(*targets));
+      const auto* first = reinterpret_cast<const char*>(targets + b);
+      for (std::uint64_t byte = 0; byte < n * sizeof(*targets); byte += 64)
+        __builtin_prefetch(first + byte);
+      if (!uniform)
+        for (std::uint64_t byte = 0; byte < n * sizeof(float); byte += 64)
+          __builtin_prefetch(reinterpret_cast<const char*>(weights + b) + byte);
+    };
+
+    if (uniform) {
       const double w = pr.weight;
-      for (std::uint32_t id : pre) {
-        const std::uint32_t row = id - base;
+      for (std::size_t i = 0; i < pre.size(); ++i) {
+        prefetch(i);
+        const std::uint32_t row = pre[i] - base;
         const std::uint64_t end = offsets[row + 1];
         if (shift == 32) {
           double* slot = ring.at(t + pr.min_delay, pr.receptor);
@@ -308,18 +335,19 @@ inline void deliver(Runtime& rt, std::uint32_t projection, std::uint32_t part, S
       }
       return;
     }
-    const float* weights = table.weights.data();
     if (shift == 32) {
       double* slot = ring.at(t + pr.min_delay, pr.receptor);
-      for (std::uint32_t id : pre) {
-        const std::uint32_t row = id - base;
+      for (std::size_t i = 0; i < pre.size(); ++i) {
+        prefetch(i);
+        const std::uint32_t row = pre[i] - base;
         const std::uint64_t end = offsets[row + 1];
         for (std::uint64_t k = offsets[row]; k < end; ++k) slot[targets[k]] += weights[k];
       }
       return;
     }
-    for (std::uint32_t id : pre) {
-      const std::uint32_t row = id - base;
+    for (std::size_t i = 0; i < pre.size(); ++i) {
+      prefetch(i);
+      const std::uint32_t row = pre[i] - base;
       for (std::uint64_t k = offsets[row]; k < offsets[row + 1]; ++k) {
         const std::uint32_t word = targets[k];
         slot_of(word >> shift)[word & mask] += weights[k];
