@@ -6,6 +6,7 @@ import math
 import os
 import re
 import shutil
+import statistics
 
 BEGIN, END = "<!-- results:begin -->", "<!-- results:end -->"
 MIB = 1 << 20
@@ -87,6 +88,18 @@ def scaling_fits(results):
                       "memory_slope": fit_loglog(syn, [y - max(a, 0.0) for y in m])[0]
                       if a is not None else None}
     return fits
+
+
+def repetition_speedups(t):
+    """The speed-up within each repetition (its 1-thread time over its 2-thread time), which
+    shows how much the ratio of the medians owes to the machine's changing load."""
+    one, two = t.get("runs", {}).get("1", []), t.get("runs", {}).get("2", [])
+    pairs = [r1["sim_s"] / r2["sim_s"] for r1, r2 in zip(one, two)
+             if r1.get("sim_s") and r2.get("sim_s")]
+    if len(pairs) < 2:
+        return ""
+    return (f" Speed-up within each repetition: {', '.join(f'{x:.2f}' for x in pairs)} "
+            f"(median {statistics.median(pairs):.2f}).")
 
 
 def goals(results):
@@ -244,6 +257,7 @@ def markdown(results, figure=None):
                      + table(["backend", "sim (s)", "speed-up over 1 thread"], rows)
                      + f"\n\nSame spike counts on every backend and thread count: "
                        f"{'yes' if t.get('same_spike_counts') else '**no**'}."
+                     + repetition_speedups(t)
                      + (f" Cores available to two CPU-bound processes, measured before and "
                         f"after each repetition (2.0 on an idle machine): "
                         f"{', '.join(f'{c:.2f}' for c in t['parallel_capacity'])}."
