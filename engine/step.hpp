@@ -296,7 +296,7 @@ inline void deliver(Runtime& rt, std::uint32_t projection, std::uint32_t part, S
     // find each new stream, and loads of the first target words and of the row offsets
     // waited on memory (perf). So the rows are fetched ahead: the offsets of the spike
     // 2·kAhead on, the first kPrefetchBytes of targets (and weights) of the spike kAhead on.
-    // Brunel: serial 1.40 → 1.10 s, 2 threads 0.98 → 0.77 s (medians of 5, alternated).
+    // Brunel: serial 1.37 → 1.10 s, 2 threads 0.98 → 0.77 s (medians of 5, alternated).
     // The lambda must be always_inline: GCC takes a function that only prefetches for one
     // without effects and deletes the calls.
     constexpr std::size_t kAhead = 2, kPrefetchBytes = 2048;
