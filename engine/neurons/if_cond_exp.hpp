@@ -81,16 +81,17 @@ struct IfCondExp {
   // Two passes: a branch-free loop over the arrays (it vectorizes), then the spike ids.
   static void update(Runtime& k, Columns<3>& s, const StepInput& in, std::uint32_t begin,
                      std::uint32_t end, SpikeOut& out) {
-    const auto kernel = k.euler ? (in.currents ? &advance_euler<true> : &advance_euler<false>)
-                                : (in.currents ? &advance<true> : &advance<false>);
+    const auto kernel = k.euler ? (in.currents ? &advance<true, true> : &advance<true, false>)
+                                : (in.currents ? &advance<false, true> : &advance<false, false>);
     kernel(k, s.col[kV], s.col[kGe], s.col[kGi], s.refractory, s.fired, in.exc, in.inh, in.injected,
            begin, end);
     collect_spikes(s.fired, begin, end, out);
   }
 
   // Restrict-qualified parameters (and the constants copied by value) tell the compiler that
-  // no two arrays overlap, which it needs to vectorize the loop.
-  template <bool kCurrents>
+  // no two arrays overlap, which it needs to vectorize the loop. kEuler: forward Euler,
+  // else the exact step with step-mean conductances.
+  template <bool kEuler, bool kCurrents>
   ENGRAM_VECTOR_CLONES static void advance(const Runtime k, double* __restrict v,
                                            double* __restrict ge, double* __restrict gi,
                                            double* __restrict ref, std::uint8_t* __restrict fired,
@@ -103,35 +104,17 @@ struct IfCondExp {
       exc[i] = 0.0;
       inh[i] = 0.0;
       const double v0 = v[i], r0 = ref[i];
-      const double stepped =
-          cond_membrane_step(v0, k.g_leak, k.v_rest, e * k.mean_e, k.e_e, n * k.mean_i, k.e_i,
-                             k.i_offset + stimulus<kCurrents>(injected, i), k.cm, k.h);
+      const double current = k.i_offset + stimulus<kCurrents>(injected, i);
+      double stepped;
+      if constexpr (kEuler)
+        stepped = v0 + k.h_over_cm * (k.g_leak * (k.v_rest - v0) + e * (k.e_e - v0) +
+                                      n * (k.e_i - v0) + current);
+      else
+        stepped = cond_membrane_step(v0, k.g_leak, k.v_rest, e * k.mean_e, k.e_e, n * k.mean_i,
+                                     k.e_i, current, k.cm, k.h);
       fire_or_hold(stepped, r0, k.v_thresh, k.v_reset, k.refractory, v[i], ref[i], fired[i]);
-      ge[i] = e * k.decay_e;
-      gi[i] = n * k.decay_i;
-    }
-  }
-
-  template <bool kCurrents>
-  ENGRAM_VECTOR_CLONES static void advance_euler(const Runtime k, double* __restrict v,
-                                                 double* __restrict ge, double* __restrict gi,
-                                                 double* __restrict ref,
-                                                 std::uint8_t* __restrict fired,
-                                                 double* __restrict exc, double* __restrict inh,
-                                                 const double* __restrict injected,
-                                                 std::size_t begin, std::size_t end) {
-    for (std::size_t i = begin; i < end; ++i) {
-      const double e = ge[i] + exc[i];
-      const double n = gi[i] + inh[i];
-      exc[i] = 0.0;
-      inh[i] = 0.0;
-      const double v0 = v[i], r0 = ref[i];
-      const double stepped =
-          v0 + k.h_over_cm * (k.g_leak * (k.v_rest - v0) + e * (k.e_e - v0) + n * (k.e_i - v0) +
-                              k.i_offset + stimulus<kCurrents>(injected, i));
-      fire_or_hold(stepped, r0, k.v_thresh, k.v_reset, k.refractory, v[i], ref[i], fired[i]);
-      ge[i] = e * k.euler_decay_e;
-      gi[i] = n * k.euler_decay_i;
+      ge[i] = e * (kEuler ? k.euler_decay_e : k.decay_e);
+      gi[i] = n * (kEuler ? k.euler_decay_i : k.decay_i);
     }
   }
 };
