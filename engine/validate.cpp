@@ -550,9 +550,10 @@ std::vector<std::pair<std::string, double>> memory_items(const NetworkSpec& spec
         pr.connector);
     const double table = synapses * (pr.synapse.plastic() ? 12.0 : 8.0);
     items.emplace_back(fmt::format("/projections/{}/connector", j), table + n_pre * 8.0);
-    // compile() writes tables above 256 MB through two batch buffers of up to 8 M synapses
-    // of 24 bytes each, one projection at a time (build_projection in compile.cpp).
-    if (table > 256.0 * (1 << 20))
+    // compile() writes tables above CompileOptions::batch_writes_above through two batch
+    // buffers of up to 8 M synapses of 24 bytes each, one projection at a time
+    // (build_projection in compile.cpp).
+    if (table > static_cast<double>(CompileOptions{}.batch_writes_above))
       build_buffers = std::max(build_buffers, 2 * 24.0 * std::clamp(8 * n_pre, 65536.0, 8388608.0));
   }
   if (build_buffers > 0) items.emplace_back("/projections", build_buffers);

@@ -56,8 +56,6 @@ inline double stimulus(const double* __restrict injected, std::size_t i) {
 }
 
 // Second pass of a vectorized kernel: the ids of the neurons flagged in `fired`, ascending.
-// Eight flags are read as one word, so words without a spike (almost all of them) cost one
-// load and one test.
 inline void collect_spikes(const std::uint8_t* fired, std::uint32_t begin, std::uint32_t end,
                            SpikeOut& out) {
   const auto word_at = [fired](std::uint32_t i) {
