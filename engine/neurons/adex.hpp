@@ -48,7 +48,7 @@ struct AdEx {
   struct Runtime {
     double cm, g_leak, v_spike, v_reset, v_rest, i_offset, a, b, delta_t, tau_w, v_thresh;
     double e_e, e_i, h, decay_e, decay_i, half_e, half_i;
-    double refractory;
+    std::int32_t refractory;  // steps
     Runtime(std::uint64_t, const std::vector<double>& p, const GroupContext& c)
         : cm(p[0]),
           g_leak(p[0] / p[5]),
@@ -82,7 +82,7 @@ struct AdEx {
   static void update(Runtime& k, Columns<4>& s, const StepInput& in, std::uint32_t begin,
                      std::uint32_t end, SpikeOut& out) {
     double *v = s.col[kV], *w = s.col[kW], *ge = s.col[kGe], *gi = s.col[kGi];
-    double* ref = s.refractory;
+    std::int32_t* ref = s.refractory;
     const double h = k.h;
     for (std::uint32_t i = begin; i < end; ++i) {
       const double e0 = ge[i] + in.exc[i];
@@ -92,7 +92,7 @@ struct AdEx {
       const double current = k.i_offset + in.injected[i];
       double vi = v[i], wi = w[i];
       if (ref[i] > 0) {
-        ref[i] -= 1.0;
+        --ref[i];
         vi = k.v_reset;
         // w relaxes exactly while v is clamped.
         const double w_inf = k.a * (vi - k.v_rest);

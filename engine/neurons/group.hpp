@@ -8,6 +8,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <limits>
 #include <vector>
 
 #include "engine/fast_math.hpp"
@@ -24,8 +25,8 @@ inline constexpr double inf = std::numeric_limits<double>::infinity();
 template <std::size_t N>
 struct Columns {
   std::array<double*, N> col{};
-  double* refractory = nullptr;   // remaining refractory steps
-  std::uint8_t* fired = nullptr;  // scratch: 1 where a neuron fired in this update, else 0
+  std::int32_t* refractory = nullptr;  // remaining refractory steps
+  std::uint8_t* fired = nullptr;       // scratch: 1 where a neuron fired in this update, else 0
 };
 
 // The end of a neuron's step in a vectorized kernel, as selects: a refractory neuron (r0 > 0)
@@ -33,12 +34,13 @@ struct Columns {
 // and if that reaches v_thresh it fires, is reset and becomes refractory for `refractory`
 // steps. Every output is a select of computed values, never "keep the old value", so the
 // compiler stores whole vectors instead of masked stores behind branches.
-inline void fire_or_hold(double stepped, double r0, double v_thresh, double v_reset,
-                         double refractory, double& v, double& ref, std::uint8_t& fired) {
-  const bool active = r0 <= 0.0;
+inline void fire_or_hold(double stepped, std::int32_t r0, double v_thresh, double v_reset,
+                         std::int32_t refractory, double& v, std::int32_t& ref,
+                         std::uint8_t& fired) {
+  const bool active = r0 <= 0;
   const bool fire = active & (stepped >= v_thresh);
   v = active & !fire ? stepped : v_reset;
-  const double counted = active ? 0.0 : r0 - 1.0;
+  const std::int32_t counted = active ? 0 : r0 - 1;
   ref = fire ? refractory : counted;
   fired = fire;
 }
@@ -96,7 +98,7 @@ class Group final : public NeuronGroup {
   static constexpr std::size_t kColumns = Model::state.size();
 
   Group(std::uint64_t n, const std::vector<double>& params, const GroupContext& context)
-      : n_(n), runtime_(n, params, context), refractory_(n, 0.0), fired_(n, 0) {
+      : n_(n), runtime_(n, params, context), refractory_(n, 0), fired_(n, 0) {
     for (std::size_t c = 0; c < kColumns; ++c) {
       data_[c].assign(n, 0.0);
       columns_.col[c] = data_[c].data();
@@ -126,14 +128,14 @@ class Group final : public NeuronGroup {
     }
   }
   std::size_t bytes_per_neuron() const override {
-    return (kColumns + 1) * sizeof(double) + sizeof(std::uint8_t);
+    return kColumns * sizeof(double) + sizeof(std::int32_t) + sizeof(std::uint8_t);
   }
 
  private:
   std::uint64_t n_;
   typename Model::Runtime runtime_;
   std::array<std::vector<double>, kColumns> data_;
-  std::vector<double> refractory_;
+  std::vector<std::int32_t> refractory_;
   std::vector<std::uint8_t> fired_;
   Columns<kColumns> columns_;
 };
@@ -144,9 +146,15 @@ std::unique_ptr<NeuronGroup> create_group(std::uint64_t n, const std::vector<dou
   return std::make_unique<Group<Model>>(n, params, context);
 }
 
-// Steps of a refractory period: round(tau_refrac / dt).
-inline double refractory_steps(double tau_refrac, double dt) {
-  return static_cast<double>(std::llround(tau_refrac / dt));
+// Steps of a refractory period: round(tau_refrac / dt), held in 32 bits (4 bytes per neuron
+// instead of 8 in the arrays that every kernel streams). A period of 2^31 - 1 steps or more
+// (2.5 days of simulated time at dt = 0.1 ms, or an infinite tau_refrac) is held as 2^31 - 1
+// steps: the same for any run shorter than that.
+inline std::int32_t refractory_steps(double tau_refrac, double dt) {
+  constexpr double kMax = std::numeric_limits<std::int32_t>::max();
+  const double steps = std::round(tau_refrac / dt);
+  return steps >= kMax ? std::numeric_limits<std::int32_t>::max()
+                       : static_cast<std::int32_t>(steps);
 }
 
 // Exact propagator from an exponentially decaying current (time constant tau_syn) to the

@@ -57,7 +57,7 @@ struct IfCurrAlpha {
 
   struct Runtime {
     double v_rest, v_reset, v_thresh, i_offset;
-    double refractory;
+    std::int32_t refractory;  // steps
     double p22, p20, p21e, p21i, p31e, p31i;
     AlphaPropagator ae, ai;
     Runtime(std::uint64_t, const std::vector<double>& p, const GroupContext& c)
@@ -81,7 +81,7 @@ struct IfCurrAlpha {
   static void update(Runtime& k, Columns<5>& s, const StepInput& in, std::uint32_t begin,
                      std::uint32_t end, SpikeOut& out) {
     double *v = s.col[kV], *ie = s.col[kIe], *ii = s.col[kIi], *ye = s.col[kYe], *yi = s.col[kYi];
-    double* ref = s.refractory;
+    std::int32_t* ref = s.refractory;
     for (std::uint32_t i = begin; i < end; ++i) {
       double je = ye[i] + in.exc[i] * k.ae.jump;
       double ji = yi[i] + in.inh[i] * k.ai.jump;
@@ -89,7 +89,7 @@ struct IfCurrAlpha {
       in.exc[i] = 0.0;
       in.inh[i] = 0.0;
       if (ref[i] > 0) {
-        ref[i] -= 1.0;
+        --ref[i];
       } else {
         double vi = k.v_rest + (v[i] - k.v_rest) * k.p22 + xe * k.p21e + je * k.p31e - xi * k.p21i -
                     ji * k.p31i + (k.i_offset + in.injected[i]) * k.p20;
@@ -132,7 +132,7 @@ struct IfCondAlpha {
 
   struct Runtime {
     double cm, g_leak, e_e, e_i, v_rest, v_reset, v_thresh, i_offset, h;
-    double refractory;
+    std::int32_t refractory;  // steps
     AlphaPropagator ae, ai;
     Runtime(std::uint64_t, const std::vector<double>& p, const GroupContext& c)
         : cm(p[0]),
@@ -152,7 +152,7 @@ struct IfCondAlpha {
   static void update(Runtime& k, Columns<5>& s, const StepInput& in, std::uint32_t begin,
                      std::uint32_t end, SpikeOut& out) {
     double *v = s.col[kV], *ge = s.col[kGe], *gi = s.col[kGi], *ye = s.col[kYe], *yi = s.col[kYi];
-    double* ref = s.refractory;
+    std::int32_t* ref = s.refractory;
     for (std::uint32_t i = begin; i < end; ++i) {
       double je = ye[i] + in.exc[i] * k.ae.jump;
       double ji = yi[i] + in.inh[i] * k.ai.jump;
@@ -160,7 +160,7 @@ struct IfCondAlpha {
       in.exc[i] = 0.0;
       in.inh[i] = 0.0;
       if (ref[i] > 0) {
-        ref[i] -= 1.0;
+        --ref[i];
       } else {
         const double mean_e = xe * k.ae.mean_x + je * k.ae.mean_y;
         const double mean_i = xi * k.ai.mean_x + ji * k.ai.mean_y;

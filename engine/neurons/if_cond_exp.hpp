@@ -53,7 +53,7 @@ struct IfCondExp {
   struct Runtime {
     bool euler;
     double cm, g_leak, e_e, e_i, v_rest, v_reset, v_thresh, i_offset, h;
-    double refractory;
+    std::int32_t refractory;  // steps
     double decay_e, decay_i, mean_e, mean_i;
     double h_over_cm, euler_decay_e, euler_decay_i;  // forward Euler: h/cm, 1 - h/tau_syn
     Runtime(std::uint64_t, const std::vector<double>& p, const GroupContext& c)
@@ -94,7 +94,7 @@ struct IfCondExp {
   template <bool kEuler, bool kCurrents>
   ENGRAM_VECTOR_CLONES static void advance(const Runtime k, double* __restrict v,
                                            double* __restrict ge, double* __restrict gi,
-                                           double* __restrict ref, std::uint8_t* __restrict fired,
+                                           std::int32_t* __restrict ref, std::uint8_t* __restrict fired,
                                            double* __restrict exc, double* __restrict inh,
                                            const double* __restrict injected, std::size_t begin,
                                            std::size_t end) {
@@ -103,7 +103,8 @@ struct IfCondExp {
       const double n = gi[i] + inh[i];
       exc[i] = 0.0;
       inh[i] = 0.0;
-      const double v0 = v[i], r0 = ref[i];
+      const double v0 = v[i];
+      const std::int32_t r0 = ref[i];
       const double current = k.i_offset + stimulus<kCurrents>(injected, i);
       double stepped;
       if constexpr (kEuler)

@@ -30,7 +30,7 @@ struct IfCurrDelta {
 
   struct Runtime {
     double v_rest, v_reset, v_thresh, i_offset, p22, p20;
-    double refractory;
+    std::int32_t refractory;  // steps
     Runtime(std::uint64_t, const std::vector<double>& p, const GroupContext& c)
         : v_rest(p[3]),
           v_reset(p[4]),
@@ -55,7 +55,7 @@ struct IfCurrDelta {
   // no two arrays overlap, which it needs to vectorize the loop.
   template <bool kCurrents>
   ENGRAM_VECTOR_CLONES static void advance(const Runtime k, double* __restrict v,
-                                           double* __restrict ref, std::uint8_t* __restrict fired,
+                                           std::int32_t* __restrict ref, std::uint8_t* __restrict fired,
                                            double* __restrict exc, double* __restrict inh,
                                            const double* __restrict injected, std::size_t begin,
                                            std::size_t end) {
@@ -63,7 +63,8 @@ struct IfCurrDelta {
       const double jump = exc[i] - inh[i];
       exc[i] = 0.0;
       inh[i] = 0.0;
-      const double v0 = v[i], r0 = ref[i];
+      const double v0 = v[i];
+      const std::int32_t r0 = ref[i];
       const double stepped = k.v_rest + (v0 - k.v_rest) * k.p22 +
                              (k.i_offset + stimulus<kCurrents>(injected, i)) * k.p20 + jump;
       fire_or_hold(stepped, r0, k.v_thresh, k.v_reset, k.refractory, v[i], ref[i], fired[i]);

@@ -38,7 +38,7 @@ struct IfCurrExp {
   struct Runtime {
     bool spinnaker;
     double v_rest, v_reset, v_thresh, i_offset;
-    double refractory;
+    std::int32_t refractory;  // steps
     double p22, p11e, p11i, p21e, p21i, p20;  // exact propagators
     double scale_e, scale_i, r_m;             // spinnaker scheme
     Runtime(std::uint64_t, const std::vector<double>& p, const GroupContext& c)
@@ -66,7 +66,7 @@ struct IfCurrExp {
     double* v = s.col[kV];
     double* ie = s.col[kIe];
     double* ii = s.col[kIi];
-    double* ref = s.refractory;
+    std::int32_t* ref = s.refractory;
     if (k.spinnaker) {
       for (std::uint32_t i = begin; i < end; ++i) {
         const double e = ie[i] + in.exc[i] * k.scale_e;
@@ -74,7 +74,7 @@ struct IfCurrExp {
         in.exc[i] = 0.0;
         in.inh[i] = 0.0;
         if (ref[i] > 0) {
-          ref[i] -= 1.0;
+          --ref[i];
         } else {
           const double alpha = (e - n + k.i_offset + in.injected[i]) * k.r_m + k.v_rest;
           double vi = alpha - k.p22 * (alpha - v[i]);
@@ -103,7 +103,7 @@ struct IfCurrExp {
   template <bool kCurrents>
   ENGRAM_VECTOR_CLONES static void advance_exact(const Runtime k, double* __restrict v,
                                                  double* __restrict ie, double* __restrict ii,
-                                                 double* __restrict ref,
+                                                 std::int32_t* __restrict ref,
                                                  std::uint8_t* __restrict fired,
                                                  double* __restrict exc, double* __restrict inh,
                                                  const double* __restrict injected,
@@ -113,7 +113,8 @@ struct IfCurrExp {
       const double n = ii[i] + inh[i];
       exc[i] = 0.0;
       inh[i] = 0.0;
-      const double v0 = v[i], r0 = ref[i];
+      const double v0 = v[i];
+      const std::int32_t r0 = ref[i];
       const double stepped = k.v_rest + (v0 - k.v_rest) * k.p22 + e * k.p21e - n * k.p21i +
                              (k.i_offset + stimulus<kCurrents>(injected, i)) * k.p20;
       fire_or_hold(stepped, r0, k.v_thresh, k.v_reset, k.refractory, v[i], ref[i], fired[i]);

@@ -8,12 +8,15 @@
 #include <algorithm>
 #include <catch2/catch.hpp>
 #include <cmath>
+#include <cstdint>
+#include <limits>
 #include <map>
 #include <numbers>
 #include <string>
 #include <vector>
 
 #include "engine/network.hpp"
+#include "engine/neurons/group.hpp"
 #include "test/support.hpp"
 
 namespace engram {
@@ -332,6 +335,26 @@ TEST_CASE("A refractory neuron holds v_reset and fires at most every round(t_ref
           REQUIRE(v[static_cast<std::size_t>(q)] == v_reset);
         }
     }
+  }
+}
+
+// Refractory counts are held in 32 bits: a period too long for them is held as 2^31 - 1
+// steps, which no run of this length can tell from the period given.
+TEST_CASE("A refractory period longer than 2^31 steps keeps the neuron silent after its spike",
+          "[neurons]") {
+  CHECK(neurons::refractory_steps(2.0, 0.1) == 20);
+  CHECK(neurons::refractory_steps(0.04, 0.1) == 0);
+  CHECK(neurons::refractory_steps(1e300, 0.1) == std::numeric_limits<std::int32_t>::max());
+  CHECK(neurons::refractory_steps(std::numeric_limits<double>::infinity(), 0.1) ==
+        std::numeric_limits<std::int32_t>::max());
+  for (const char* model : {"IF_curr_exp", "IF_curr_delta", "IF_cond_exp", "IF_curr_alpha",
+                            "EIF_cond_exp_isfa_ista"}) {
+    CAPTURE(model);
+    NetworkSpec spec;
+    spec.duration = 50.0;
+    spec.populations = {population("n", model, {{"tau_refrac", 1e300}, {"i_offset", 5.0}}, {})};
+    const MemoryObserver obs = simulate(spec);
+    CHECK(spike_steps(obs, "n").size() == 1);
   }
 }
 
