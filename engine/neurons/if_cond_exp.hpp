@@ -94,8 +94,9 @@ struct IfCondExp {
   template <bool kEuler, bool kCurrents>
   ENGRAM_VECTOR_CLONES static void advance(const Runtime k, double* __restrict v,
                                            double* __restrict ge, double* __restrict gi,
-                                           std::int32_t* __restrict ref, std::uint8_t* __restrict fired,
-                                           double* __restrict exc, double* __restrict inh,
+                                           std::int32_t* __restrict ref,
+                                           std::uint8_t* __restrict fired, double* __restrict exc,
+                                           double* __restrict inh,
                                            const double* __restrict injected, std::size_t begin,
                                            std::size_t end) {
     for (std::size_t i = begin; i < end; ++i) {

@@ -38,7 +38,7 @@ struct IfCurrExp {
   struct Runtime {
     bool spinnaker;
     double v_rest, v_reset, v_thresh, i_offset;
-    std::int32_t refractory;  // steps
+    std::int32_t refractory;                  // steps
     double p22, p11e, p11i, p21e, p21i, p20;  // exact propagators
     double scale_e, scale_i, r_m;             // spinnaker scheme
     Runtime(std::uint64_t, const std::vector<double>& p, const GroupContext& c)

@@ -347,8 +347,8 @@ TEST_CASE("A refractory period longer than 2^31 steps keeps the neuron silent af
   CHECK(neurons::refractory_steps(1e300, 0.1) == std::numeric_limits<std::int32_t>::max());
   CHECK(neurons::refractory_steps(std::numeric_limits<double>::infinity(), 0.1) ==
         std::numeric_limits<std::int32_t>::max());
-  for (const char* model : {"IF_curr_exp", "IF_curr_delta", "IF_cond_exp", "IF_curr_alpha",
-                            "EIF_cond_exp_isfa_ista"}) {
+  for (const char* model :
+       {"IF_curr_exp", "IF_curr_delta", "IF_cond_exp", "IF_curr_alpha", "EIF_cond_exp_isfa_ista"}) {
     CAPTURE(model);
     NetworkSpec spec;
     spec.duration = 50.0;
