@@ -427,7 +427,7 @@ def run_micro(ctx):
         return None
     cmd = [ctx.micro, "--benchmark_format=json", f"--benchmark_min_time={ctx.micro_time}"]
     if ctx.smoke:
-        cmd.append("--benchmark_filter=/10000$|mean_x1000:2000$|kind:0/n_post:10000$"
+        cmd.append("--benchmark_filter=/10000$|mean_x1000:2000$|kind:0/n_post:10000$|/n:10000$"
                    "|multiplicative:0$")
     r = measured(cmd)
     if r.code != 0:

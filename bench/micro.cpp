@@ -11,6 +11,12 @@
 //   stdp/<rule>                 record_post_spikes + deliver() through a spike-pair STDP
 //                               projection, pre and post at 10 Hz: ns_per_event per plastic
 //                               synapse (weight update and delivery).
+//   memory_bound/<columns>/<n>  the memory traffic of a kernel with that many double state
+//                               columns (1: IF_curr_delta; 3: IF_curr_exp, IF_cond_exp) and
+//                               almost no arithmetic: the same arrays, read and written as
+//                               the kernel does (columns, refractory count, two input slots
+//                               read and cleared, a flag byte). ns_per_neuron_step: the
+//                               shortest time a kernel of that layout can take on the machine.
 //
 // Counters are reported as seconds per item (kIsRate | kInvert): "2.1ns" on the console,
 // 2.1e-09 in --benchmark_format=json. bench/compare.py runs these and tabulates them.
@@ -23,6 +29,7 @@
 #include <vector>
 
 #include "engine/compile.hpp"
+#include "engine/fast_math.hpp"
 #include "engine/step.hpp"
 
 namespace {
@@ -217,6 +224,55 @@ void deliver_stdp(benchmark::State& state) {
   state.SetLabel(multiplicative ? "spike pair, multiplicative" : "spike pair, additive");
 }
 
+// One step of the memory traffic of a neuron kernel, with one add or compare per array in
+// place of its arithmetic. Values stay near 2, far from subnormals, whatever the step count.
+// Compiled like the kernels (the same clones), so it vectorizes the same way.
+ENGRAM_VECTOR_CLONES void stream_columns(int columns, double* __restrict a, double* __restrict b,
+                                         double* __restrict c, std::int32_t* __restrict ref,
+                                         std::uint8_t* __restrict fired, double* __restrict exc,
+                                         double* __restrict inh, std::size_t n) {
+  if (columns == 1) {
+    for (std::size_t i = 0; i < n; ++i) {
+      const double e = exc[i] - inh[i];
+      exc[i] = 0.0;
+      inh[i] = 0.0;
+      a[i] = a[i] * 0.5 + (1.0 + e);
+      ref[i] = ref[i] > 0 ? ref[i] - 1 : 0;
+      fired[i] = a[i] > 3.0;
+    }
+    return;
+  }
+  for (std::size_t i = 0; i < n; ++i) {
+    const double e = exc[i], g = inh[i];
+    exc[i] = 0.0;
+    inh[i] = 0.0;
+    a[i] = a[i] * 0.5 + 1.0;
+    b[i] = b[i] * 0.5 + (1.0 + e);
+    c[i] = c[i] * 0.5 + (1.0 + g);
+    ref[i] = ref[i] > 0 ? ref[i] - 1 : 0;
+    fired[i] = a[i] > 3.0;
+  }
+}
+
+void memory_bound(benchmark::State& state) {
+  const int columns = static_cast<int>(state.range(0));
+  const auto n = static_cast<std::size_t>(state.range(1));
+  // Separate allocations, as a population's columns and its input ring are.
+  std::vector<double> a(n, 2.0), b(n, 2.0), c(n, 2.0), exc(n, 0.0), inh(n, 0.0);
+  std::vector<std::int32_t> ref(n, 0);
+  std::vector<std::uint8_t> fired(n, 0);
+  for (auto _ : state) {
+    stream_columns(columns, a.data(), b.data(), c.data(), ref.data(), fired.data(), exc.data(),
+                   inh.data(), n);
+    benchmark::ClobberMemory();
+  }
+  state.counters["ns_per_neuron_step"] =
+      benchmark::Counter(static_cast<double>(state.iterations()) * static_cast<double>(n),
+                         benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
+  const std::size_t bytes = columns * 16 + 4 + 4 + 32 + 1;  // read and written per neuron
+  state.SetLabel(std::to_string(bytes) + " bytes moved per neuron and step");
+}
+
 const bool registered = [] {
   for (const ModelCase& c : model_cases())
     benchmark::RegisterBenchmark(
@@ -238,6 +294,9 @@ const bool registered = [] {
       ->ArgName("multiplicative")
       ->Arg(0)
       ->Arg(1);
+  benchmark::RegisterBenchmark("memory_bound", memory_bound)
+      ->ArgNames({"columns", "n"})
+      ->ArgsProduct({{1, 3}, {10'000, 100'000}});
   return true;
 }();
 
