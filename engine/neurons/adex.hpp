@@ -10,9 +10,13 @@
 // (v, w), with the conductances taken from their exact exponential decay at each stage;
 // the exponential term's argument is capped so that a diverging upstroke cannot overflow
 // (the spike is registered in the same step). w keeps evolving during refractoriness.
+// The kernel is branch-free (a refractory neuron takes clamped values by select) and uses
+// exp_vec and precomputed reciprocals, so that it vectorizes.
 #pragma once
 
 #include <algorithm>
+#include <cmath>
+#include <limits>
 
 #include "engine/neurons/group.hpp"
 
@@ -48,6 +52,8 @@ struct AdEx {
   struct Runtime {
     double cm, g_leak, v_spike, v_reset, v_rest, i_offset, a, b, delta_t, tau_w, v_thresh;
     double e_e, e_i, h, decay_e, decay_i, half_e, half_i;
+    double decay_w, w_clamped;  // e^{-h/tau_w}; a (v_reset - v_rest), w's target when clamped
+    double inv_cm, inv_delta_t, inv_tau_w;
     std::int32_t refractory;  // steps
     Runtime(std::uint64_t, const std::vector<double>& p, const GroupContext& c)
         : cm(p[0]),
@@ -69,57 +75,77 @@ struct AdEx {
       decay_i = std::exp(-h / p[15]);
       half_e = std::exp(-0.5 * h / p[13]);
       half_i = std::exp(-0.5 * h / p[15]);
+      decay_w = std::exp(-h / tau_w);
+      w_clamped = a * (v_reset - v_rest);
+      inv_cm = 1.0 / cm;
+      inv_delta_t = 1.0 / delta_t;
+      inv_tau_w = 1.0 / tau_w;
     }
+    // The derivatives multiply by reciprocals computed once: a vector division costs as much
+    // as the rest of a stage, and the results differ from dividing by at most an ulp.
     double dv(double v, double w, double ge, double gi, double current) const {
-      const double x = std::min((v - v_thresh) / delta_t, 20.0);
-      return (g_leak * (v_rest - v) + g_leak * delta_t * std::exp(x) + ge * (e_e - v) +
-              gi * (e_i - v) - w + current) /
-             cm;
+      const double x = std::min((v - v_thresh) * inv_delta_t, 20.0);
+      return (g_leak * (v_rest - v) + g_leak * delta_t * exp_vec(x) + ge * (e_e - v) +
+              gi * (e_i - v) - w + current) *
+             inv_cm;
     }
-    double dw(double v, double w) const { return (a * (v - v_rest) - w) / tau_w; }
+    double dw(double v, double w) const { return (a * (v - v_rest) - w) * inv_tau_w; }
   };
 
+  // Two passes: a branch-free loop over the arrays (it vectorizes), then the spike ids.
   static void update(Runtime& k, Columns<4>& s, const StepInput& in, std::uint32_t begin,
                      std::uint32_t end, SpikeOut& out) {
-    double *v = s.col[kV], *w = s.col[kW], *ge = s.col[kGe], *gi = s.col[kGi];
-    std::int32_t* ref = s.refractory;
+    if (in.currents)
+      advance<true>(k, s.col[kV], s.col[kW], s.col[kGe], s.col[kGi], s.refractory, s.fired, in.exc,
+                    in.inh, in.injected, begin, end);
+    else
+      advance<false>(k, s.col[kV], s.col[kW], s.col[kGe], s.col[kGi], s.refractory, s.fired, in.exc,
+                     in.inh, in.injected, begin, end);
+    collect_spikes(s.fired, begin, end, out);
+  }
+
+  // Every neuron's Runge–Kutta step is computed, and a refractory neuron takes the clamped
+  // values instead (selects, not branches). Restrict-qualified parameters and constants
+  // copied by value let the compiler vectorize the loop, as for the other kernels.
+  template <bool kCurrents>
+  ENGRAM_VECTOR_CLONES static void advance(const Runtime k, double* __restrict v,
+                                           double* __restrict w, double* __restrict ge,
+                                           double* __restrict gi, std::int32_t* __restrict ref,
+                                           std::uint8_t* __restrict fired, double* __restrict exc,
+                                           double* __restrict inh,
+                                           const double* __restrict injected, std::size_t begin,
+                                           std::size_t end) {
     const double h = k.h;
-    for (std::uint32_t i = begin; i < end; ++i) {
-      const double e0 = ge[i] + in.exc[i];
-      const double n0 = gi[i] + in.inh[i];
-      in.exc[i] = 0.0;
-      in.inh[i] = 0.0;
-      const double current = k.i_offset + in.injected[i];
-      double vi = v[i], wi = w[i];
-      if (ref[i] > 0) {
-        --ref[i];
-        vi = k.v_reset;
-        // w relaxes exactly while v is clamped.
-        const double w_inf = k.a * (vi - k.v_rest);
-        wi = w_inf + (wi - w_inf) * std::exp(-h / k.tau_w);
-      } else {
-        const double e_half = e0 * k.half_e, n_half = n0 * k.half_i;
-        const double e1 = e0 * k.decay_e, n1 = n0 * k.decay_i;
-        const double kv1 = k.dv(vi, wi, e0, n0, current), kw1 = k.dw(vi, wi);
-        const double kv2 = k.dv(vi + 0.5 * h * kv1, wi + 0.5 * h * kw1, e_half, n_half, current);
-        const double kw2 = k.dw(vi + 0.5 * h * kv1, wi + 0.5 * h * kw1);
-        const double kv3 = k.dv(vi + 0.5 * h * kv2, wi + 0.5 * h * kw2, e_half, n_half, current);
-        const double kw3 = k.dw(vi + 0.5 * h * kv2, wi + 0.5 * h * kw2);
-        const double kv4 = k.dv(vi + h * kv3, wi + h * kw3, e1, n1, current);
-        const double kw4 = k.dw(vi + h * kv3, wi + h * kw3);
-        vi += h / 6.0 * (kv1 + 2.0 * kv2 + 2.0 * kv3 + kv4);
-        wi += h / 6.0 * (kw1 + 2.0 * kw2 + 2.0 * kw3 + kw4);
-        if (vi >= k.v_spike || !std::isfinite(vi)) {
-          out.push(i);
-          vi = k.v_reset;
-          wi += k.b;
-          ref[i] = k.refractory;
-        }
-      }
-      v[i] = vi;
-      w[i] = wi;
-      ge[i] = e0 * k.decay_e;
-      gi[i] = n0 * k.decay_i;
+    for (std::size_t i = begin; i < end; ++i) {
+      const double e0 = ge[i] + exc[i];
+      const double n0 = gi[i] + inh[i];
+      exc[i] = 0.0;
+      inh[i] = 0.0;
+      const double current = k.i_offset + stimulus<kCurrents>(injected, i);
+      const double v0 = v[i], w0 = w[i];
+      const std::int32_t r0 = ref[i];
+      // Refractory: v stays at v_reset and w relaxes exactly towards a (v_reset - v_rest).
+      const double w_held = k.w_clamped + (w0 - k.w_clamped) * k.decay_w;
+      // Active: one RK4 step of (v, w).
+      const double e_half = e0 * k.half_e, n_half = n0 * k.half_i;
+      const double e1 = e0 * k.decay_e, n1 = n0 * k.decay_i;
+      const double kv1 = k.dv(v0, w0, e0, n0, current), kw1 = k.dw(v0, w0);
+      const double kv2 = k.dv(v0 + 0.5 * h * kv1, w0 + 0.5 * h * kw1, e_half, n_half, current);
+      const double kw2 = k.dw(v0 + 0.5 * h * kv1, w0 + 0.5 * h * kw1);
+      const double kv3 = k.dv(v0 + 0.5 * h * kv2, w0 + 0.5 * h * kw2, e_half, n_half, current);
+      const double kw3 = k.dw(v0 + 0.5 * h * kv2, w0 + 0.5 * h * kw2);
+      const double kv4 = k.dv(v0 + h * kv3, w0 + h * kw3, e1, n1, current);
+      const double kw4 = k.dw(v0 + h * kv3, w0 + h * kw3);
+      const double v1 = v0 + h / 6.0 * (kv1 + 2.0 * kv2 + 2.0 * kv3 + kv4);
+      const double w1 = w0 + h / 6.0 * (kw1 + 2.0 * kw2 + 2.0 * kw3 + kw4);
+      // A step that left the finite numbers (or produced NaN) counts as a spike.
+      const double stepped = std::fabs(v1) <= std::numeric_limits<double>::max() ? v1 : inf;
+      const bool active = r0 <= 0;
+      const bool fire = active & (stepped >= k.v_spike);
+      fire_or_hold(stepped, r0, k.v_spike, k.v_reset, k.refractory, v[i], ref[i], fired[i]);
+      w[i] = active ? w1 + (fire ? k.b : 0.0) : w_held;
+      ge[i] = e1;
+      gi[i] = n1;
     }
   }
 };

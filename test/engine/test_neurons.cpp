@@ -279,13 +279,16 @@ TEST_CASE("A kernel gives the same bits with no current stimulus as with one of 
           "[neurons]") {
   // Without a current stimulus the vectorized kernels skip the array of stimulus currents
   // (neurons::stimulus); a DC source of 0 nA makes them read it.
-  const std::vector<std::pair<const char*, const char*>> kernels = {{"IF_curr_exp", "exact"},
-                                                                    {"IF_curr_delta", "exact"},
-                                                                    {"IF_cond_exp", "exact"},
-                                                                    {"IF_cond_exp", "euler"}};
+  const std::vector<std::pair<const char*, const char*>> kernels = {
+      {"IF_curr_exp", "exact"},
+      {"IF_curr_delta", "exact"},
+      {"IF_cond_exp", "exact"},
+      {"IF_cond_exp", "euler"},
+      {"EIF_cond_exp_isfa_ista", "exact"}};
   for (const auto& [model, integration] : kernels) {
     CAPTURE(model, integration);
-    const bool conductance = std::string(model) == "IF_cond_exp";
+    const bool conductance =
+        std::string(model) == "IF_cond_exp" || std::string(model) == "EIF_cond_exp_isfa_ista";
     auto run = [&](bool zero_current) {
       NetworkSpec spec;
       spec.duration = 200.0;
