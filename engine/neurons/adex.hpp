@@ -83,13 +83,15 @@ struct AdEx {
     }
     // The derivatives multiply by reciprocals computed once: a vector division costs as much
     // as the rest of a stage, and the results differ from dividing by at most an ulp.
-    double dv(double v, double w, double ge, double gi, double current) const {
+    ENGRAM_KERNEL_INLINE double dv(double v, double w, double ge, double gi, double current) const {
       const double x = std::min((v - v_thresh) * inv_delta_t, 20.0);
       return (g_leak * (v_rest - v) + g_leak * delta_t * exp_vec(x) + ge * (e_e - v) +
               gi * (e_i - v) - w + current) *
              inv_cm;
     }
-    double dw(double v, double w) const { return (a * (v - v_rest) - w) * inv_tau_w; }
+    ENGRAM_KERNEL_INLINE double dw(double v, double w) const {
+      return (a * (v - v_rest) - w) * inv_tau_w;
+    }
   };
 
   // Two passes: a branch-free loop over the arrays (it vectorizes), then the spike ids.

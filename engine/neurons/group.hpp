@@ -34,9 +34,9 @@ struct Columns {
 // and if that reaches v_thresh it fires, is reset and becomes refractory for `refractory`
 // steps. Every output is a select of computed values, never "keep the old value", so the
 // compiler stores whole vectors instead of masked stores behind branches.
-inline void fire_or_hold(double stepped, std::int32_t r0, double v_thresh, double v_reset,
-                         std::int32_t refractory, double& v, std::int32_t& ref,
-                         std::uint8_t& fired) {
+ENGRAM_KERNEL_INLINE void fire_or_hold(double stepped, std::int32_t r0, double v_thresh,
+                                       double v_reset, std::int32_t refractory, double& v,
+                                       std::int32_t& ref, std::uint8_t& fired) {
   const bool active = r0 <= 0;
   const bool fire = active & (stepped >= v_thresh);
   v = active & !fire ? stepped : v_reset;
@@ -50,7 +50,7 @@ inline void fire_or_hold(double stepped, std::int32_t r0, double v_thresh, doubl
 // read the array of zeros (about 15 % of IF_cond_exp's time). Adding the literal 0.0
 // instead gives the same bits as adding the array's zeros.
 template <bool kCurrents>
-inline double stimulus(const double* __restrict injected, std::size_t i) {
+ENGRAM_KERNEL_INLINE double stimulus(const double* __restrict injected, std::size_t i) {
   if constexpr (kCurrents)
     return injected[i];
   else

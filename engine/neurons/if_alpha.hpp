@@ -28,7 +28,7 @@ struct AlphaPropagator {
     mean_x = tau * (1.0 - decay) / h;
     mean_y = (tau * tau * (1.0 - decay) - tau * h * decay) / h;
   }
-  void advance(double& x, double& y) const {
+  ENGRAM_KERNEL_INLINE void advance(double& x, double& y) const {
     x = (x + y * h) * decay;
     y *= decay;
   }
@@ -78,28 +78,36 @@ struct IfCurrAlpha {
     }
   };
 
+  // Two passes: a branch-free loop over the arrays (it vectorizes), then the spike ids.
   static void update(Runtime& k, Columns<5>& s, const StepInput& in, std::uint32_t begin,
                      std::uint32_t end, SpikeOut& out) {
-    double *v = s.col[kV], *ie = s.col[kIe], *ii = s.col[kIi], *ye = s.col[kYe], *yi = s.col[kYi];
-    std::int32_t* ref = s.refractory;
-    for (std::uint32_t i = begin; i < end; ++i) {
-      double je = ye[i] + in.exc[i] * k.ae.jump;
-      double ji = yi[i] + in.inh[i] * k.ai.jump;
+    if (in.currents)
+      advance<true>(k, s.col[kV], s.col[kIe], s.col[kIi], s.col[kYe], s.col[kYi], s.refractory,
+                    s.fired, in.exc, in.inh, in.injected, begin, end);
+    else
+      advance<false>(k, s.col[kV], s.col[kIe], s.col[kIi], s.col[kYe], s.col[kYi], s.refractory,
+                     s.fired, in.exc, in.inh, in.injected, begin, end);
+    collect_spikes(s.fired, begin, end, out);
+  }
+
+  // Restrict-qualified parameters and constants copied by value let the compiler vectorize.
+  template <bool kCurrents>
+  ENGRAM_VECTOR_CLONES static void advance(
+      const Runtime k, double* __restrict v, double* __restrict ie, double* __restrict ii,
+      double* __restrict ye, double* __restrict yi, std::int32_t* __restrict ref,
+      std::uint8_t* __restrict fired, double* __restrict exc, double* __restrict inh,
+      const double* __restrict injected, std::size_t begin, std::size_t end) {
+    for (std::size_t i = begin; i < end; ++i) {
+      double je = ye[i] + exc[i] * k.ae.jump;
+      double ji = yi[i] + inh[i] * k.ai.jump;
       double xe = ie[i], xi = ii[i];
-      in.exc[i] = 0.0;
-      in.inh[i] = 0.0;
-      if (ref[i] > 0) {
-        --ref[i];
-      } else {
-        double vi = k.v_rest + (v[i] - k.v_rest) * k.p22 + xe * k.p21e + je * k.p31e - xi * k.p21i -
-                    ji * k.p31i + (k.i_offset + in.injected[i]) * k.p20;
-        if (vi >= k.v_thresh) {
-          out.push(i);
-          vi = k.v_reset;
-          ref[i] = k.refractory;
-        }
-        v[i] = vi;
-      }
+      exc[i] = 0.0;
+      inh[i] = 0.0;
+      const std::int32_t r0 = ref[i];
+      const double stepped = k.v_rest + (v[i] - k.v_rest) * k.p22 + xe * k.p21e + je * k.p31e -
+                             xi * k.p21i - ji * k.p31i +
+                             (k.i_offset + stimulus<kCurrents>(injected, i)) * k.p20;
+      fire_or_hold(stepped, r0, k.v_thresh, k.v_reset, k.refractory, v[i], ref[i], fired[i]);
       k.ae.advance(xe, je);
       k.ai.advance(xi, ji);
       ie[i] = xe, ye[i] = je, ii[i] = xi, yi[i] = ji;
@@ -149,30 +157,37 @@ struct IfCondAlpha {
           ai(p[4], c.dt) {}
   };
 
+  // Two passes: a branch-free loop over the arrays (it vectorizes), then the spike ids.
   static void update(Runtime& k, Columns<5>& s, const StepInput& in, std::uint32_t begin,
                      std::uint32_t end, SpikeOut& out) {
-    double *v = s.col[kV], *ge = s.col[kGe], *gi = s.col[kGi], *ye = s.col[kYe], *yi = s.col[kYi];
-    std::int32_t* ref = s.refractory;
-    for (std::uint32_t i = begin; i < end; ++i) {
-      double je = ye[i] + in.exc[i] * k.ae.jump;
-      double ji = yi[i] + in.inh[i] * k.ai.jump;
+    if (in.currents)
+      advance<true>(k, s.col[kV], s.col[kGe], s.col[kGi], s.col[kYe], s.col[kYi], s.refractory,
+                    s.fired, in.exc, in.inh, in.injected, begin, end);
+    else
+      advance<false>(k, s.col[kV], s.col[kGe], s.col[kGi], s.col[kYe], s.col[kYi], s.refractory,
+                     s.fired, in.exc, in.inh, in.injected, begin, end);
+    collect_spikes(s.fired, begin, end, out);
+  }
+
+  template <bool kCurrents>
+  ENGRAM_VECTOR_CLONES static void advance(
+      const Runtime k, double* __restrict v, double* __restrict ge, double* __restrict gi,
+      double* __restrict ye, double* __restrict yi, std::int32_t* __restrict ref,
+      std::uint8_t* __restrict fired, double* __restrict exc, double* __restrict inh,
+      const double* __restrict injected, std::size_t begin, std::size_t end) {
+    for (std::size_t i = begin; i < end; ++i) {
+      double je = ye[i] + exc[i] * k.ae.jump;
+      double ji = yi[i] + inh[i] * k.ai.jump;
       double xe = ge[i], xi = gi[i];
-      in.exc[i] = 0.0;
-      in.inh[i] = 0.0;
-      if (ref[i] > 0) {
-        --ref[i];
-      } else {
-        const double mean_e = xe * k.ae.mean_x + je * k.ae.mean_y;
-        const double mean_i = xi * k.ai.mean_x + ji * k.ai.mean_y;
-        double vi = cond_membrane_step(v[i], k.g_leak, k.v_rest, mean_e, k.e_e, mean_i, k.e_i,
-                                       k.i_offset + in.injected[i], k.cm, k.h);
-        if (vi >= k.v_thresh) {
-          out.push(i);
-          vi = k.v_reset;
-          ref[i] = k.refractory;
-        }
-        v[i] = vi;
-      }
+      exc[i] = 0.0;
+      inh[i] = 0.0;
+      const std::int32_t r0 = ref[i];
+      const double mean_e = xe * k.ae.mean_x + je * k.ae.mean_y;
+      const double mean_i = xi * k.ai.mean_x + ji * k.ai.mean_y;
+      const double stepped =
+          cond_membrane_step(v[i], k.g_leak, k.v_rest, mean_e, k.e_e, mean_i, k.e_i,
+                             k.i_offset + stimulus<kCurrents>(injected, i), k.cm, k.h);
+      fire_or_hold(stepped, r0, k.v_thresh, k.v_reset, k.refractory, v[i], ref[i], fired[i]);
       k.ae.advance(xe, je);
       k.ai.advance(xi, ji);
       ge[i] = xe, ye[i] = je, gi[i] = xi, yi[i] = ji;

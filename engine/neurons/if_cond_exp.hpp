@@ -22,8 +22,9 @@
 namespace engram::neurons {
 
 // One step of a conductance-based membrane with step-mean conductances ge, gi (µS).
-inline double cond_membrane_step(double v, double g_leak, double v_rest, double ge, double e_e,
-                                 double gi, double e_i, double current, double cm, double h) {
+ENGRAM_KERNEL_INLINE double cond_membrane_step(double v, double g_leak, double v_rest, double ge,
+                                               double e_e, double gi, double e_i, double current,
+                                               double cm, double h) {
   const double g_total = g_leak + ge + gi;
   const double v_inf = (g_leak * v_rest + ge * e_e + gi * e_i + current) / g_total;
   return v_inf + (v - v_inf) * exp_vec(-h / cm * g_total);

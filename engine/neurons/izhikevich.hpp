@@ -34,26 +34,35 @@ struct Izhikevich {
         : a(p[0]), b(p[1]), c(p[2]), d(p[3]), i_offset(p[4]), h(ctx.dt) {}
   };
 
+  // Two passes: a branch-free loop over the arrays (it vectorizes), then the spike ids.
   static void update(Runtime& k, Columns<2>& s, const StepInput& in, std::uint32_t begin,
                      std::uint32_t end, SpikeOut& out) {
-    double* v = s.col[0];
-    double* u = s.col[1];
-    for (std::uint32_t i = begin; i < end; ++i) {
+    if (in.currents)
+      advance<true>(k, s.col[0], s.col[1], s.fired, in.exc, in.inh, in.injected, begin, end);
+    else
+      advance<false>(k, s.col[0], s.col[1], s.fired, in.exc, in.inh, in.injected, begin, end);
+    collect_spikes(s.fired, begin, end, out);
+  }
+
+  template <bool kCurrents>
+  ENGRAM_VECTOR_CLONES static void advance(const Runtime k, double* __restrict v,
+                                           double* __restrict u, std::uint8_t* __restrict fired,
+                                           double* __restrict exc, double* __restrict inh,
+                                           const double* __restrict injected, std::size_t begin,
+                                           std::size_t end) {
+    for (std::size_t i = begin; i < end; ++i) {
       const double v0 = v[i];
       const double u0 = u[i];
-      const double jump = in.exc[i] - in.inh[i];
-      in.exc[i] = 0.0;
-      in.inh[i] = 0.0;
-      const double current = 1000.0 * (k.i_offset + in.injected[i]);
-      double vi = v0 + k.h * (0.04 * v0 * v0 + 5.0 * v0 + 140.0 - u0 + current) + jump;
-      double ui = u0 + k.h * k.a * (k.b * v0 - u0);
-      if (vi >= kPeak) {
-        out.push(i);
-        vi = k.c;
-        ui += k.d;
-      }
-      v[i] = vi;
-      u[i] = ui;
+      const double jump = exc[i] - inh[i];
+      exc[i] = 0.0;
+      inh[i] = 0.0;
+      const double current = 1000.0 * (k.i_offset + stimulus<kCurrents>(injected, i));
+      const double vi = v0 + k.h * (0.04 * v0 * v0 + 5.0 * v0 + 140.0 - u0 + current) + jump;
+      const double ui = u0 + k.h * k.a * (k.b * v0 - u0);
+      const bool fire = vi >= kPeak;
+      v[i] = fire ? k.c : vi;
+      u[i] = fire ? ui + k.d : ui;
+      fired[i] = fire;
     }
   }
 };

@@ -284,15 +284,20 @@ TEST_CASE("A kernel gives the same bits with no current stimulus as with one of 
       {"IF_curr_delta", "exact"},
       {"IF_cond_exp", "exact"},
       {"IF_cond_exp", "euler"},
-      {"EIF_cond_exp_isfa_ista", "exact"}};
+      {"IF_curr_alpha", "exact"},
+      {"IF_cond_alpha", "exact"},
+      {"EIF_cond_exp_isfa_ista", "exact"},
+      {"Izhikevich", "exact"}};
   for (const auto& [model, integration] : kernels) {
     CAPTURE(model, integration);
+    const std::string name = model;
     const bool conductance =
-        std::string(model) == "IF_cond_exp" || std::string(model) == "EIF_cond_exp_isfa_ista";
+        name == "IF_cond_exp" || name == "IF_cond_alpha" || name == "EIF_cond_exp_isfa_ista";
     auto run = [&](bool zero_current) {
       NetworkSpec spec;
       spec.duration = 200.0;
-      auto p = population("p", model, {{"i_offset", 0.8}}, {"v"});
+      // Izhikevich's current is 1000·i_offset in its equation's units.
+      auto p = population("p", model, {{"i_offset", name == "Izhikevich" ? 0.01 : 0.8}}, {"v"});
       p.size = 100;
       p.integration = integration;
       p.initial["v"] = Value::uniform(-65.0, -50.0);
