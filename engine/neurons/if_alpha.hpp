@@ -34,6 +34,18 @@ struct AlphaPropagator {
   }
 };
 
+// The update of both alpha models, whose columns are (v, x_E, x_I, y_E, y_I): two passes, a
+// branch-free loop over the arrays (Model::advance, it vectorizes), then the spike ids.
+template <class Model>
+void update_alpha(typename Model::Runtime& k, Columns<5>& s, const StepInput& in,
+                  std::uint32_t begin, std::uint32_t end, SpikeOut& out) {
+  const auto advance =
+      in.currents ? &Model::template advance<true> : &Model::template advance<false>;
+  advance(k, s.col[0], s.col[1], s.col[2], s.col[3], s.col[4], s.refractory, s.fired, in.exc,
+          in.inh, in.injected, begin, end);
+  collect_spikes(s.fired, begin, end, out);
+}
+
 struct IfCurrAlpha {
   static constexpr std::array<ParamSpec, 9> parameters{{
       {"cm", "nF", 1.0, 0.0, inf, true, "membrane capacitance"},
@@ -78,16 +90,9 @@ struct IfCurrAlpha {
     }
   };
 
-  // Two passes: a branch-free loop over the arrays (it vectorizes), then the spike ids.
   static void update(Runtime& k, Columns<5>& s, const StepInput& in, std::uint32_t begin,
                      std::uint32_t end, SpikeOut& out) {
-    if (in.currents)
-      advance<true>(k, s.col[kV], s.col[kIe], s.col[kIi], s.col[kYe], s.col[kYi], s.refractory,
-                    s.fired, in.exc, in.inh, in.injected, begin, end);
-    else
-      advance<false>(k, s.col[kV], s.col[kIe], s.col[kIi], s.col[kYe], s.col[kYi], s.refractory,
-                     s.fired, in.exc, in.inh, in.injected, begin, end);
-    collect_spikes(s.fired, begin, end, out);
+    update_alpha<IfCurrAlpha>(k, s, in, begin, end, out);
   }
 
   // Restrict-qualified parameters and constants copied by value let the compiler vectorize.
@@ -157,16 +162,9 @@ struct IfCondAlpha {
           ai(p[4], c.dt) {}
   };
 
-  // Two passes: a branch-free loop over the arrays (it vectorizes), then the spike ids.
   static void update(Runtime& k, Columns<5>& s, const StepInput& in, std::uint32_t begin,
                      std::uint32_t end, SpikeOut& out) {
-    if (in.currents)
-      advance<true>(k, s.col[kV], s.col[kGe], s.col[kGi], s.col[kYe], s.col[kYi], s.refractory,
-                    s.fired, in.exc, in.inh, in.injected, begin, end);
-    else
-      advance<false>(k, s.col[kV], s.col[kGe], s.col[kGi], s.col[kYe], s.col[kYi], s.refractory,
-                     s.fired, in.exc, in.inh, in.injected, begin, end);
-    collect_spikes(s.fired, begin, end, out);
+    update_alpha<IfCondAlpha>(k, s, in, begin, end, out);
   }
 
   template <bool kCurrents>
