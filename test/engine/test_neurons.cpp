@@ -316,6 +316,35 @@ TEST_CASE("A kernel gives the same bits with no current stimulus as with one of 
   }
 }
 
+TEST_CASE("Kernels flag spikes in every chunk of neurons on any partitioning", "[neurons]") {
+  // The kernels write their spike flags per chunk of kFlagChunk neurons, counted from the
+  // start of the range a call covers; the threads backend starts ranges elsewhere.
+  static_assert(neurons::kFlagChunk == 256, "the population below spans four chunks");
+  const std::vector<std::pair<const char*, const char*>> kernels = {
+      {"IF_curr_exp", "exact"}, {"IF_curr_delta", "exact"}, {"IF_cond_exp", "exact"},
+      {"IF_cond_exp", "euler"}, {"IF_curr_alpha", "exact"}, {"IF_cond_alpha", "exact"}};
+  for (const auto& [model, integration] : kernels) {
+    CAPTURE(model, integration);
+    const std::string name = model;
+    NetworkSpec spec;
+    spec.duration = 50.0;
+    auto p = population("p", model, {{"i_offset", 0.8}});
+    p.size = 1000;
+    p.integration = integration;
+    p.initial["v"] = Value::uniform(-65.0, -50.0);
+    spec.populations = {p};
+    PoissonInput drive;
+    drive.rate = 2000.0;
+    drive.weight = name.find("cond") != std::string::npos ? 0.002 : 0.05;
+    spec.stimuli.push_back({PopulationSlice::whole("p"), drive});
+    const MemoryObserver serial = simulate(spec, "serial");
+    std::vector<std::uint64_t> per_chunk(4, 0);
+    for (const auto& [step, id] : serial.of("p")) ++per_chunk.at(id / 256);
+    for (std::uint64_t n : per_chunk) CHECK(n > 50);
+    CHECK(simulate(spec, "threads", 3).checksum() == serial.checksum());
+  }
+}
+
 TEST_CASE("A refractory neuron holds v_reset and fires at most every round(t_ref/dt)+1 steps",
           "[neurons]") {
   for (double dt : {0.1, 0.05, 1.0}) {
