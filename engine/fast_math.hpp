@@ -28,10 +28,14 @@
 // depend on the size of the whole translation unit, so an unrelated addition elsewhere can
 // turn a kernel back into scalar code (the AdEx kernel went from 12 to 88 ns per neuron and
 // step that way). Forcing the inlining keeps every kernel vectorized.
+// ENGRAM_LAMBDA_INLINE does the same for a lambda that is a kernel's loop body (written
+// after its parameter list).
 #if defined(__GNUC__)
 #define ENGRAM_KERNEL_INLINE inline __attribute__((always_inline))
+#define ENGRAM_LAMBDA_INLINE __attribute__((always_inline))
 #else
 #define ENGRAM_KERNEL_INLINE inline
+#define ENGRAM_LAMBDA_INLINE
 #endif
 
 namespace engram {

@@ -63,6 +63,19 @@ ENGRAM_KERNEL_INLINE void narrow_flags(const std::int32_t* __restrict flags,
   for (std::size_t j = 0; j < n; ++j) fired[j] = static_cast<std::uint8_t>(flags[j]);
 }
 
+// The loop of a kernel: step(i, flag) for every neuron i in [begin, end), chunk by chunk,
+// `flag` being the neuron's 32-bit spike flag; the flags end up in fired[begin, end).
+template <class Step>
+ENGRAM_KERNEL_INLINE void for_each_neuron(std::size_t begin, std::size_t end,
+                                          std::uint8_t* __restrict fired, Step&& step) {
+  alignas(64) std::int32_t flags[kFlagChunk];
+  for (std::size_t c = begin; c < end; c += kFlagChunk) {
+    const std::size_t stop = std::min(end, c + kFlagChunk);
+    for (std::size_t i = c; i < stop; ++i) step(i, flags[i - c]);
+    narrow_flags(flags, fired + c, stop - c);
+  }
+}
+
 // A kernel's stimulus current for neuron i. Kernels are compiled twice: kCurrents false for
 // populations without current stimuli (StepInput::currents), whose kernel then does not
 // read the array of zeros (about 15 % of IF_cond_exp's time). Adding the literal 0.0

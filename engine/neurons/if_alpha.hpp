@@ -102,26 +102,21 @@ struct IfCurrAlpha {
       double* __restrict ye, double* __restrict yi, std::int32_t* __restrict ref,
       std::uint8_t* __restrict fired, double* __restrict exc, double* __restrict inh,
       const double* __restrict injected, std::size_t begin, std::size_t end) {
-    alignas(64) std::int32_t flags[kFlagChunk];
-    for (std::size_t c = begin; c < end; c += kFlagChunk) {
-      const std::size_t stop = std::min(end, c + kFlagChunk);
-      for (std::size_t i = c; i < stop; ++i) {
-        double je = ye[i] + exc[i] * k.ae.jump;
-        double ji = yi[i] + inh[i] * k.ai.jump;
-        double xe = ie[i], xi = ii[i];
-        exc[i] = 0.0;
-        inh[i] = 0.0;
-        const std::int32_t r0 = ref[i];
-        const double stepped = k.v_rest + (v[i] - k.v_rest) * k.p22 + xe * k.p21e + je * k.p31e -
-                               xi * k.p21i - ji * k.p31i +
-                               (k.i_offset + stimulus<kCurrents>(injected, i)) * k.p20;
-        fire_or_hold(stepped, r0, k.v_thresh, k.v_reset, k.refractory, v[i], ref[i], flags[i - c]);
-        k.ae.advance(xe, je);
-        k.ai.advance(xi, ji);
-        ie[i] = xe, ye[i] = je, ii[i] = xi, yi[i] = ji;
-      }
-      narrow_flags(flags, fired + c, stop - c);
-    }
+    for_each_neuron(begin, end, fired, [&](std::size_t i, std::int32_t& flag) ENGRAM_LAMBDA_INLINE {
+      double je = ye[i] + exc[i] * k.ae.jump;
+      double ji = yi[i] + inh[i] * k.ai.jump;
+      double xe = ie[i], xi = ii[i];
+      exc[i] = 0.0;
+      inh[i] = 0.0;
+      const std::int32_t r0 = ref[i];
+      const double stepped = k.v_rest + (v[i] - k.v_rest) * k.p22 + xe * k.p21e + je * k.p31e -
+                             xi * k.p21i - ji * k.p31i +
+                             (k.i_offset + stimulus<kCurrents>(injected, i)) * k.p20;
+      fire_or_hold(stepped, r0, k.v_thresh, k.v_reset, k.refractory, v[i], ref[i], flag);
+      k.ae.advance(xe, je);
+      k.ai.advance(xi, ji);
+      ie[i] = xe, ye[i] = je, ii[i] = xi, yi[i] = ji;
+    });
   }
 };
 
@@ -178,28 +173,23 @@ struct IfCondAlpha {
       double* __restrict ye, double* __restrict yi, std::int32_t* __restrict ref,
       std::uint8_t* __restrict fired, double* __restrict exc, double* __restrict inh,
       const double* __restrict injected, std::size_t begin, std::size_t end) {
-    alignas(64) std::int32_t flags[kFlagChunk];
-    for (std::size_t c = begin; c < end; c += kFlagChunk) {
-      const std::size_t stop = std::min(end, c + kFlagChunk);
-      for (std::size_t i = c; i < stop; ++i) {
-        double je = ye[i] + exc[i] * k.ae.jump;
-        double ji = yi[i] + inh[i] * k.ai.jump;
-        double xe = ge[i], xi = gi[i];
-        exc[i] = 0.0;
-        inh[i] = 0.0;
-        const std::int32_t r0 = ref[i];
-        const double mean_e = xe * k.ae.mean_x + je * k.ae.mean_y;
-        const double mean_i = xi * k.ai.mean_x + ji * k.ai.mean_y;
-        const double stepped =
-            cond_membrane_step(v[i], k.g_leak, k.v_rest, mean_e, k.e_e, mean_i, k.e_i,
-                               k.i_offset + stimulus<kCurrents>(injected, i), k.cm, k.h);
-        fire_or_hold(stepped, r0, k.v_thresh, k.v_reset, k.refractory, v[i], ref[i], flags[i - c]);
-        k.ae.advance(xe, je);
-        k.ai.advance(xi, ji);
-        ge[i] = xe, ye[i] = je, gi[i] = xi, yi[i] = ji;
-      }
-      narrow_flags(flags, fired + c, stop - c);
-    }
+    for_each_neuron(begin, end, fired, [&](std::size_t i, std::int32_t& flag) ENGRAM_LAMBDA_INLINE {
+      double je = ye[i] + exc[i] * k.ae.jump;
+      double ji = yi[i] + inh[i] * k.ai.jump;
+      double xe = ge[i], xi = gi[i];
+      exc[i] = 0.0;
+      inh[i] = 0.0;
+      const std::int32_t r0 = ref[i];
+      const double mean_e = xe * k.ae.mean_x + je * k.ae.mean_y;
+      const double mean_i = xi * k.ai.mean_x + ji * k.ai.mean_y;
+      const double stepped =
+          cond_membrane_step(v[i], k.g_leak, k.v_rest, mean_e, k.e_e, mean_i, k.e_i,
+                             k.i_offset + stimulus<kCurrents>(injected, i), k.cm, k.h);
+      fire_or_hold(stepped, r0, k.v_thresh, k.v_reset, k.refractory, v[i], ref[i], flag);
+      k.ae.advance(xe, je);
+      k.ai.advance(xi, ji);
+      ge[i] = xe, ye[i] = je, gi[i] = xi, yi[i] = ji;
+    });
   }
 };
 

@@ -101,30 +101,25 @@ struct IfCondExp {
                                            double* __restrict inh,
                                            const double* __restrict injected, std::size_t begin,
                                            std::size_t end) {
-    alignas(64) std::int32_t flags[kFlagChunk];
-    for (std::size_t c = begin; c < end; c += kFlagChunk) {
-      const std::size_t stop = std::min(end, c + kFlagChunk);
-      for (std::size_t i = c; i < stop; ++i) {
-        const double e = ge[i] + exc[i];
-        const double n = gi[i] + inh[i];
-        exc[i] = 0.0;
-        inh[i] = 0.0;
-        const double v0 = v[i];
-        const std::int32_t r0 = ref[i];
-        const double current = k.i_offset + stimulus<kCurrents>(injected, i);
-        double stepped;
-        if constexpr (kEuler)
-          stepped = v0 + k.h_over_cm * (k.g_leak * (k.v_rest - v0) + e * (k.e_e - v0) +
-                                        n * (k.e_i - v0) + current);
-        else
-          stepped = cond_membrane_step(v0, k.g_leak, k.v_rest, e * k.mean_e, k.e_e, n * k.mean_i,
-                                       k.e_i, current, k.cm, k.h);
-        fire_or_hold(stepped, r0, k.v_thresh, k.v_reset, k.refractory, v[i], ref[i], flags[i - c]);
-        ge[i] = e * (kEuler ? k.euler_decay_e : k.decay_e);
-        gi[i] = n * (kEuler ? k.euler_decay_i : k.decay_i);
-      }
-      narrow_flags(flags, fired + c, stop - c);
-    }
+    for_each_neuron(begin, end, fired, [&](std::size_t i, std::int32_t& flag) ENGRAM_LAMBDA_INLINE {
+      const double e = ge[i] + exc[i];
+      const double n = gi[i] + inh[i];
+      exc[i] = 0.0;
+      inh[i] = 0.0;
+      const double v0 = v[i];
+      const std::int32_t r0 = ref[i];
+      const double current = k.i_offset + stimulus<kCurrents>(injected, i);
+      double stepped;
+      if constexpr (kEuler)
+        stepped = v0 + k.h_over_cm * (k.g_leak * (k.v_rest - v0) + e * (k.e_e - v0) +
+                                      n * (k.e_i - v0) + current);
+      else
+        stepped = cond_membrane_step(v0, k.g_leak, k.v_rest, e * k.mean_e, k.e_e, n * k.mean_i,
+                                     k.e_i, current, k.cm, k.h);
+      fire_or_hold(stepped, r0, k.v_thresh, k.v_reset, k.refractory, v[i], ref[i], flag);
+      ge[i] = e * (kEuler ? k.euler_decay_e : k.decay_e);
+      gi[i] = n * (kEuler ? k.euler_decay_i : k.decay_i);
+    });
   }
 };
 

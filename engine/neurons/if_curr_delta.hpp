@@ -60,21 +60,16 @@ struct IfCurrDelta {
                                            double* __restrict inh,
                                            const double* __restrict injected, std::size_t begin,
                                            std::size_t end) {
-    alignas(64) std::int32_t flags[kFlagChunk];
-    for (std::size_t c = begin; c < end; c += kFlagChunk) {
-      const std::size_t stop = std::min(end, c + kFlagChunk);
-      for (std::size_t i = c; i < stop; ++i) {
-        const double jump = exc[i] - inh[i];
-        exc[i] = 0.0;
-        inh[i] = 0.0;
-        const double v0 = v[i];
-        const std::int32_t r0 = ref[i];
-        const double stepped = k.v_rest + (v0 - k.v_rest) * k.p22 +
-                               (k.i_offset + stimulus<kCurrents>(injected, i)) * k.p20 + jump;
-        fire_or_hold(stepped, r0, k.v_thresh, k.v_reset, k.refractory, v[i], ref[i], flags[i - c]);
-      }
-      narrow_flags(flags, fired + c, stop - c);
-    }
+    for_each_neuron(begin, end, fired, [&](std::size_t i, std::int32_t& flag) ENGRAM_LAMBDA_INLINE {
+      const double jump = exc[i] - inh[i];
+      exc[i] = 0.0;
+      inh[i] = 0.0;
+      const double v0 = v[i];
+      const std::int32_t r0 = ref[i];
+      const double stepped = k.v_rest + (v0 - k.v_rest) * k.p22 +
+                             (k.i_offset + stimulus<kCurrents>(injected, i)) * k.p20 + jump;
+      fire_or_hold(stepped, r0, k.v_thresh, k.v_reset, k.refractory, v[i], ref[i], flag);
+    });
   }
 };
 

@@ -108,24 +108,19 @@ struct IfCurrExp {
                                                  double* __restrict exc, double* __restrict inh,
                                                  const double* __restrict injected,
                                                  std::size_t begin, std::size_t end) {
-    alignas(64) std::int32_t flags[kFlagChunk];
-    for (std::size_t c = begin; c < end; c += kFlagChunk) {
-      const std::size_t stop = std::min(end, c + kFlagChunk);
-      for (std::size_t i = c; i < stop; ++i) {
-        const double e = ie[i] + exc[i];
-        const double n = ii[i] + inh[i];
-        exc[i] = 0.0;
-        inh[i] = 0.0;
-        const double v0 = v[i];
-        const std::int32_t r0 = ref[i];
-        const double stepped = k.v_rest + (v0 - k.v_rest) * k.p22 + e * k.p21e - n * k.p21i +
-                               (k.i_offset + stimulus<kCurrents>(injected, i)) * k.p20;
-        fire_or_hold(stepped, r0, k.v_thresh, k.v_reset, k.refractory, v[i], ref[i], flags[i - c]);
-        ie[i] = e * k.p11e;
-        ii[i] = n * k.p11i;
-      }
-      narrow_flags(flags, fired + c, stop - c);
-    }
+    for_each_neuron(begin, end, fired, [&](std::size_t i, std::int32_t& flag) ENGRAM_LAMBDA_INLINE {
+      const double e = ie[i] + exc[i];
+      const double n = ii[i] + inh[i];
+      exc[i] = 0.0;
+      inh[i] = 0.0;
+      const double v0 = v[i];
+      const std::int32_t r0 = ref[i];
+      const double stepped = k.v_rest + (v0 - k.v_rest) * k.p22 + e * k.p21e - n * k.p21i +
+                             (k.i_offset + stimulus<kCurrents>(injected, i)) * k.p20;
+      fire_or_hold(stepped, r0, k.v_thresh, k.v_reset, k.refractory, v[i], ref[i], flag);
+      ie[i] = e * k.p11e;
+      ii[i] = n * k.p11i;
+    });
   }
 };
 

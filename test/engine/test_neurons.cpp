@@ -275,6 +275,25 @@ TEST_CASE("IF_cond_exp with forward Euler follows the scheme step by step, at fi
   CHECK(e2 / e3 == Approx(2.0).margin(0.3));
 }
 
+// One population "p" of `size` neurons from v uniform in [-65, -50] mV, under i_offset and a
+// 2 kHz Poisson drive whose weight suits current- or conductance-based synapses.
+NetworkSpec driven_population(const std::string& model, const std::string& integration,
+                              std::size_t size, double duration, double i_offset,
+                              std::vector<std::string> record = {}) {
+  NetworkSpec spec;
+  spec.duration = duration;
+  auto p = population("p", model, {{"i_offset", i_offset}}, std::move(record));
+  p.size = size;
+  p.integration = integration;
+  p.initial["v"] = Value::uniform(-65.0, -50.0);
+  spec.populations = {p};
+  PoissonInput drive;
+  drive.rate = 2000.0;
+  drive.weight = model.find("cond") != std::string::npos ? 0.002 : 0.05;
+  spec.stimuli.push_back({PopulationSlice::whole("p"), drive});
+  return spec;
+}
+
 TEST_CASE("A kernel gives the same bits with no current stimulus as with one of 0 nA",
           "[neurons]") {
   // Without a current stimulus the vectorized kernels skip the array of stimulus currents
@@ -290,22 +309,10 @@ TEST_CASE("A kernel gives the same bits with no current stimulus as with one of 
       {"Izhikevich", "exact"}};
   for (const auto& [model, integration] : kernels) {
     CAPTURE(model, integration);
-    const std::string name = model;
-    const bool conductance =
-        name == "IF_cond_exp" || name == "IF_cond_alpha" || name == "EIF_cond_exp_isfa_ista";
     auto run = [&](bool zero_current) {
-      NetworkSpec spec;
-      spec.duration = 200.0;
       // Izhikevich's current is 1000·i_offset in its equation's units.
-      auto p = population("p", model, {{"i_offset", name == "Izhikevich" ? 0.01 : 0.8}}, {"v"});
-      p.size = 100;
-      p.integration = integration;
-      p.initial["v"] = Value::uniform(-65.0, -50.0);
-      spec.populations = {p};
-      PoissonInput drive;
-      drive.rate = 2000.0;
-      drive.weight = conductance ? 0.002 : 0.05;
-      spec.stimuli.push_back({PopulationSlice::whole("p"), drive});
+      const double i_offset = std::string(model) == "Izhikevich" ? 0.01 : 0.8;
+      NetworkSpec spec = driven_population(model, integration, 100, 200.0, i_offset, {"v"});
       if (zero_current) spec.stimuli.push_back({PopulationSlice::whole("p"), DCSource{0.0}});
       return simulate(spec);
     };
@@ -325,18 +332,7 @@ TEST_CASE("Kernels flag spikes in every chunk of neurons on any partitioning", "
       {"IF_cond_exp", "euler"}, {"IF_curr_alpha", "exact"}, {"IF_cond_alpha", "exact"}};
   for (const auto& [model, integration] : kernels) {
     CAPTURE(model, integration);
-    const std::string name = model;
-    NetworkSpec spec;
-    spec.duration = 50.0;
-    auto p = population("p", model, {{"i_offset", 0.8}});
-    p.size = 1000;
-    p.integration = integration;
-    p.initial["v"] = Value::uniform(-65.0, -50.0);
-    spec.populations = {p};
-    PoissonInput drive;
-    drive.rate = 2000.0;
-    drive.weight = name.find("cond") != std::string::npos ? 0.002 : 0.05;
-    spec.stimuli.push_back({PopulationSlice::whole("p"), drive});
+    const NetworkSpec spec = driven_population(model, integration, 1000, 50.0, 0.8);
     const MemoryObserver serial = simulate(spec, "serial");
     std::vector<std::uint64_t> per_chunk(4, 0);
     for (const auto& [step, id] : serial.of("p")) ++per_chunk.at(id / 256);
