@@ -34,13 +34,39 @@ struct AlphaPropagator {
   }
 };
 
-// The update of both alpha models, whose columns are (v, x_E, x_I, y_E, y_I): two passes, a
-// branch-free loop over the arrays (Model::advance, it vectorizes), then the spike ids.
+// The kernel of both alpha models, whose columns are (v, x_E, x_I, y_E, y_I): the alpha
+// synapses take their input and advance exactly, and Model::membrane(k, v, x_E, y_E, x_I,
+// y_I, current) gives the membrane's step. Restrict-qualified parameters and constants
+// copied by value let the compiler vectorize the loop.
+template <class Model, bool kCurrents>
+ENGRAM_VECTOR_CLONES void advance_alpha(const typename Model::Runtime k, double* __restrict v,
+                                        double* __restrict xe_col, double* __restrict xi_col,
+                                        double* __restrict ye, double* __restrict yi,
+                                        std::int32_t* __restrict ref,
+                                        std::uint8_t* __restrict fired, double* __restrict exc,
+                                        double* __restrict inh, const double* __restrict injected,
+                                        std::size_t begin, std::size_t end) {
+  for_each_neuron(begin, end, fired, [&](std::size_t i, std::int32_t& flag) ENGRAM_LAMBDA_INLINE {
+    double je = ye[i] + exc[i] * k.ae.jump;
+    double ji = yi[i] + inh[i] * k.ai.jump;
+    double xe = xe_col[i], xi = xi_col[i];
+    exc[i] = 0.0;
+    inh[i] = 0.0;
+    const std::int32_t r0 = ref[i];
+    const double stepped =
+        Model::membrane(k, v[i], xe, je, xi, ji, k.i_offset + stimulus<kCurrents>(injected, i));
+    fire_or_hold(stepped, r0, k.v_thresh, k.v_reset, k.refractory, v[i], ref[i], flag);
+    k.ae.advance(xe, je);
+    k.ai.advance(xi, ji);
+    xe_col[i] = xe, ye[i] = je, xi_col[i] = xi, yi[i] = ji;
+  });
+}
+
+// Two passes: the branch-free kernel above (it vectorizes), then the spike ids.
 template <class Model>
 void update_alpha(typename Model::Runtime& k, Columns<5>& s, const StepInput& in,
                   std::uint32_t begin, std::uint32_t end, SpikeOut& out) {
-  const auto advance =
-      in.currents ? &Model::template advance<true> : &Model::template advance<false>;
+  const auto advance = in.currents ? &advance_alpha<Model, true> : &advance_alpha<Model, false>;
   advance(k, s.col[0], s.col[1], s.col[2], s.col[3], s.col[4], s.refractory, s.fired, in.exc,
           in.inh, in.injected, begin, end);
   collect_spikes(s.fired, begin, end, out);
@@ -95,28 +121,11 @@ struct IfCurrAlpha {
     update_alpha<IfCurrAlpha>(k, s, in, begin, end, out);
   }
 
-  // Restrict-qualified parameters and constants copied by value let the compiler vectorize.
-  template <bool kCurrents>
-  ENGRAM_VECTOR_CLONES static void advance(
-      const Runtime k, double* __restrict v, double* __restrict ie, double* __restrict ii,
-      double* __restrict ye, double* __restrict yi, std::int32_t* __restrict ref,
-      std::uint8_t* __restrict fired, double* __restrict exc, double* __restrict inh,
-      const double* __restrict injected, std::size_t begin, std::size_t end) {
-    for_each_neuron(begin, end, fired, [&](std::size_t i, std::int32_t& flag) ENGRAM_LAMBDA_INLINE {
-      double je = ye[i] + exc[i] * k.ae.jump;
-      double ji = yi[i] + inh[i] * k.ai.jump;
-      double xe = ie[i], xi = ii[i];
-      exc[i] = 0.0;
-      inh[i] = 0.0;
-      const std::int32_t r0 = ref[i];
-      const double stepped = k.v_rest + (v[i] - k.v_rest) * k.p22 + xe * k.p21e + je * k.p31e -
-                             xi * k.p21i - ji * k.p31i +
-                             (k.i_offset + stimulus<kCurrents>(injected, i)) * k.p20;
-      fire_or_hold(stepped, r0, k.v_thresh, k.v_reset, k.refractory, v[i], ref[i], flag);
-      k.ae.advance(xe, je);
-      k.ai.advance(xi, ji);
-      ie[i] = xe, ye[i] = je, ii[i] = xi, yi[i] = ji;
-    });
+  // The membrane's exact step, given the alpha currents (x) and their rates (y).
+  static ENGRAM_KERNEL_INLINE double membrane(const Runtime& k, double v, double xe, double je,
+                                              double xi, double ji, double current) {
+    return k.v_rest + (v - k.v_rest) * k.p22 + xe * k.p21e + je * k.p31e - xi * k.p21i -
+           ji * k.p31i + current * k.p20;
   }
 };
 
@@ -167,29 +176,13 @@ struct IfCondAlpha {
     update_alpha<IfCondAlpha>(k, s, in, begin, end, out);
   }
 
-  template <bool kCurrents>
-  ENGRAM_VECTOR_CLONES static void advance(
-      const Runtime k, double* __restrict v, double* __restrict ge, double* __restrict gi,
-      double* __restrict ye, double* __restrict yi, std::int32_t* __restrict ref,
-      std::uint8_t* __restrict fired, double* __restrict exc, double* __restrict inh,
-      const double* __restrict injected, std::size_t begin, std::size_t end) {
-    for_each_neuron(begin, end, fired, [&](std::size_t i, std::int32_t& flag) ENGRAM_LAMBDA_INLINE {
-      double je = ye[i] + exc[i] * k.ae.jump;
-      double ji = yi[i] + inh[i] * k.ai.jump;
-      double xe = ge[i], xi = gi[i];
-      exc[i] = 0.0;
-      inh[i] = 0.0;
-      const std::int32_t r0 = ref[i];
-      const double mean_e = xe * k.ae.mean_x + je * k.ae.mean_y;
-      const double mean_i = xi * k.ai.mean_x + ji * k.ai.mean_y;
-      const double stepped =
-          cond_membrane_step(v[i], k.g_leak, k.v_rest, mean_e, k.e_e, mean_i, k.e_i,
-                             k.i_offset + stimulus<kCurrents>(injected, i), k.cm, k.h);
-      fire_or_hold(stepped, r0, k.v_thresh, k.v_reset, k.refractory, v[i], ref[i], flag);
-      k.ae.advance(xe, je);
-      k.ai.advance(xi, ji);
-      ge[i] = xe, ye[i] = je, gi[i] = xi, yi[i] = ji;
-    });
+  // IF_cond_exp's membrane step, given the step means of the alpha conductances.
+  static ENGRAM_KERNEL_INLINE double membrane(const Runtime& k, double v, double xe, double je,
+                                              double xi, double ji, double current) {
+    const double mean_e = xe * k.ae.mean_x + je * k.ae.mean_y;
+    const double mean_i = xi * k.ai.mean_x + ji * k.ai.mean_y;
+    return cond_membrane_step(v, k.g_leak, k.v_rest, mean_e, k.e_e, mean_i, k.e_i, current, k.cm,
+                              k.h);
   }
 };
 
