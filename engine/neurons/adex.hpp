@@ -142,10 +142,9 @@ struct AdEx {
       const double w1 = w0 + h / 6.0 * (kw1 + 2.0 * kw2 + 2.0 * kw3 + kw4);
       // A step that left the finite numbers (or produced NaN) counts as a spike.
       const double stepped = std::fabs(v1) <= std::numeric_limits<double>::max() ? v1 : inf;
-      const bool active = r0 <= 0;
-      const bool fire = active & (stepped >= k.v_spike);
-      fire_or_hold(stepped, r0, k.v_spike, k.v_reset, k.refractory, v[i], ref[i], fired[i]);
-      w[i] = active ? w1 + (fire ? k.b : 0.0) : w_held;
+      const bool fire =
+          fire_or_hold(stepped, r0, k.v_spike, k.v_reset, k.refractory, v[i], ref[i], fired[i]);
+      w[i] = r0 <= 0 ? w1 + (fire ? k.b : 0.0) : w_held;
       ge[i] = e1;
       gi[i] = n1;
     }

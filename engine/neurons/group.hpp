@@ -35,9 +35,10 @@ struct Columns {
 // and if that reaches v_thresh it fires, is reset and becomes refractory for `refractory`
 // steps. Every output is a select of computed values, never "keep the old value", so the
 // compiler stores whole vectors instead of masked stores behind branches.
-// `Flag` is the type of the kernel's spike flags (see kFlagChunk below).
+// Returns whether the neuron fired; `Flag` is the type of the kernel's spike flags (see
+// kFlagChunk below).
 template <class Flag>
-ENGRAM_KERNEL_INLINE void fire_or_hold(double stepped, std::int32_t r0, double v_thresh,
+ENGRAM_KERNEL_INLINE bool fire_or_hold(double stepped, std::int32_t r0, double v_thresh,
                                        double v_reset, std::int32_t refractory, double& v,
                                        std::int32_t& ref, Flag& fired) {
   const bool active = r0 <= 0;
@@ -46,6 +47,7 @@ ENGRAM_KERNEL_INLINE void fire_or_hold(double stepped, std::int32_t r0, double v
   const std::int32_t counted = active ? 0 : r0 - 1;
   ref = fire ? refractory : counted;
   fired = fire;
+  return fire;
 }
 
 // Kernels write their spike flags in chunks of kFlagChunk neurons, as 32-bit words into a
