@@ -88,6 +88,21 @@ struct MachineOptions {
   }
 };
 
+// `--timers`: wall-clock time per phase of the loop and, on threads, how long each
+// partition worked and waited within the parallel phases.
+void print_phase_times(const PhaseTimes& t) {
+  fmt::print("phases      update {:.3f} s, delivery {:.3f} s, reporting {:.3f} s\n", t.update,
+             t.delivery, t.reporting);
+  if (t.busy.empty()) return;
+  std::string busy, waiting;
+  for (double b : t.busy) {
+    busy += fmt::format("{}{:.3f}", busy.empty() ? "" : ", ", b);
+    waiting += fmt::format("{}{:.3f}", waiting.empty() ? "" : ", ",
+                           std::max(0.0, t.update + t.delivery - b));
+  }
+  fmt::print("partitions  busy {} s; waiting {} s\n", busy, waiting);
+}
+
 // The machine's counters after a `spinnaker` run: totals, the busiest core and router, and
 // whether every core kept to its tick.
 void print_machine_summary(const hw::SpinnakerBackend& b) {
@@ -142,6 +157,7 @@ Command add_run(CLI::App& app) {
     std::optional<double> duration;
     std::optional<std::uint64_t> seed;
     bool quiet = false;
+    bool timers = false;
     MachineOptions machine;
   };
   auto o = std::make_shared<Options>();
@@ -155,6 +171,8 @@ Command add_run(CLI::App& app) {
       ->check(CLI::PositiveNumber);
   app.add_option("--seed", o->seed, "random seed (default: the network's)");
   app.add_flag("-q,--quiet", o->quiet, "no progress bar and no summary");
+  app.add_flag("--timers", o->timers,
+               "serial, threads: give the time of each phase of the loop in the summary");
   MachineOptions& m = o->machine;
   app.add_option("--machine", m.machine,
                  "spinnaker: 2x2, 48 or WxH chips (default 2x2; a t suffix makes a torus)");
@@ -178,6 +196,10 @@ Command add_run(CLI::App& app) {
     if (o->seed) spec.seed = *o->seed;
     if (o->duration) spec.duration = *o->duration;
     if (o->threads && o->backend == "serial") o->backend = "threads";
+    if (o->timers && o->backend == "spinnaker")
+      throw InputError("--timers",
+                       "the spinnaker backend has no phase timers; its summary gives "
+                       "the emulated machine's own counters");
     std::string output = o->output;
     if (output.empty()) output = std::filesystem::path(o->network).stem().string() + ".h5";
 
@@ -195,6 +217,7 @@ Command add_run(CLI::App& app) {
       backend = make_cpu_backend(spec, bo);
     }
     const double build_seconds = seconds_since(build_start);
+    if (o->timers) backend->enable_phase_timers();
 
     // The file is created only now that the description has compiled: bad input leaves none.
     io::SonataWriter writer(output);
@@ -234,6 +257,7 @@ Command add_run(CLI::App& app) {
         "{:.3f}\n",
         build_seconds, run_seconds, run_cpu_seconds,
         simulated_ms > 0 ? run_seconds / (simulated_ms * 1e-3) : 0.0);
+    if (o->timers) print_phase_times(backend->phase_times());
     fmt::print("\n{:<20} {:>10} {:>12} {:>11}\n", "population", "neurons", "spikes", "rate (Hz)");
     std::uint64_t all = 0;
     for (std::size_t p = 0; p < rt.populations.size(); ++p) {

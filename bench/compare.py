@@ -190,16 +190,21 @@ SUMMARY_NETWORK = re.compile(
 SUMMARY_TIME = re.compile(r"^time\s+build ([\d.]+) s, simulation ([\d.]+) s"
                           r"(?: \(processor ([\d.]+) s\))?", re.M)
 SUMMARY_POPULATION = re.compile(r"^(\S+)\s+([\d,]+)\s+([\d,]+)\s+([\d.]+)$", re.M)
+SUMMARY_PHASES = re.compile(r"^phases\s+update ([\d.]+) s, delivery ([\d.]+) s, "
+                            r"reporting ([\d.]+) s", re.M)
+SUMMARY_PARTITIONS = re.compile(r"^partitions\s+busy ([\d., ]+) s", re.M)
 
 
 def number(text):
     return int(text.replace(",", ""))
 
 
-def run_engram(ctx, network, duration, output, threads=None):
+def run_engram(ctx, network, duration, output, threads=None, timers=False):
     cmd = [ctx.engram, "run", network, "--duration", f"{duration:g}", "-o", output]
     if threads:
         cmd += ["--threads", str(threads)]
+    if timers:
+        cmd += ["--timers"]
     r = measured(cmd)
     if r.code != 0:
         raise RuntimeError(f"{' '.join(map(str, cmd))} failed ({r.code}): {r.err.strip()}")
@@ -213,11 +218,18 @@ def run_engram(ctx, network, duration, output, threads=None):
     # machine wall time would count the waiting too); several threads: wall-clock time.
     sim_wall = float(tm.group(2))
     sim = float(tm.group(3)) if tm.group(3) and not threads else sim_wall
-    return {"sim_s": sim, "sim_wall_s": sim_wall, "build_s": float(tm.group(1)), "wall_s": r.wall,
-            "cpu_s": r.cpu, "peak_rss_bytes": r.rss, "neurons": number(net.group(1)),
-            "synapses": number(net.group(2)),
-            "bytes_per_synapse": float(net.group(3)) if net.group(3) else None,
-            "populations": populations}
+    out = {"sim_s": sim, "sim_wall_s": sim_wall, "build_s": float(tm.group(1)), "wall_s": r.wall,
+           "cpu_s": r.cpu, "peak_rss_bytes": r.rss, "neurons": number(net.group(1)),
+           "synapses": number(net.group(2)),
+           "bytes_per_synapse": float(net.group(3)) if net.group(3) else None,
+           "populations": populations}
+    phases, partitions = SUMMARY_PHASES.search(r.out), SUMMARY_PARTITIONS.search(r.out)
+    if phases:
+        out["phases"] = {"update_s": float(phases.group(1)), "delivery_s": float(phases.group(2)),
+                         "reporting_s": float(phases.group(3))}
+        if partitions:
+            out["phases"]["busy_s"] = [float(x) for x in partitions.group(1).split(",")]
+    return out
 
 
 def brian2_build(ctx, network, duration, directory):
@@ -663,6 +675,25 @@ def parallel_capacity(n=3_000_000):
     return serial / together
 
 
+def median_phases(runs):
+    """Per backend, the medians over repetitions of engram's phase timers (`--timers`) and,
+    on threads, of each partition's busy time and of its waiting within the parallel phases
+    (their time less its busy time)."""
+    out = {}
+    for k, v in runs.items():
+        ps = [r["phases"] for r in v if r.get("phases")]
+        if not ps:
+            continue
+        m = {f: median([p[f] for p in ps]) for f in ("update_s", "delivery_s", "reporting_s")}
+        if all(p.get("busy_s") for p in ps):
+            parts = range(len(ps[0]["busy_s"]))
+            m["busy_s"] = [median([p["busy_s"][q] for p in ps]) for q in parts]
+            m["waiting_s"] = [median([max(0.0, p["update_s"] + p["delivery_s"] - p["busy_s"][q])
+                                      for p in ps]) for q in parts]
+        out[k] = m
+    return out
+
+
 def thread_scaling(ctx, smoke):
     """Brunel on the threads backend with 1 and 2 threads (and the serial backend)."""
     path = str(REPO / "examples/brunel_2000.json")
@@ -672,7 +703,8 @@ def thread_scaling(ctx, smoke):
     capacity = [parallel_capacity()]
     for rep in range(ctx.repeats):
         for k in runs:
-            r = run_engram(ctx, path, duration, output, None if k == "serial" else int(k))
+            r = run_engram(ctx, path, duration, output, None if k == "serial" else int(k),
+                           timers=True)
             runs[k].append(r)
         capacity.append(parallel_capacity())
         log(f"[threads] run {rep + 1}/{ctx.repeats}: "
@@ -682,7 +714,8 @@ def thread_scaling(ctx, smoke):
     spikes_equal = len({tuple(sorted((p, v["spikes"]) for p, v in r["populations"].items()))
                         for v in runs.values() for r in v}) == 1
     return {"network": os.path.relpath(path, REPO), "duration_ms": duration,
-            "runs": runs, "median_sim_s": med, "parallel_capacity": capacity,
+            "runs": runs, "median_sim_s": med, "median_phases": median_phases(runs),
+            "parallel_capacity": capacity,
             "speedup_2_over_1": med["1"] / med["2"] if med["2"] else None,
             "same_spike_counts": spikes_equal}
 

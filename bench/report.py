@@ -250,11 +250,28 @@ def markdown(results, figure=None):
     t = results.get("threads")
     if t:
         m = t["median_sim_s"]
-        rows = [["serial", fmt(m.get("serial")), ""],
-                ["threads, 1 thread", fmt(m.get("1")), "1"],
-                ["threads, 2 threads", fmt(m.get("2")), fmt(t.get("speedup_2_over_1"))]]
+        ph = t.get("median_phases") or {}
+
+        def phase_cells(k):
+            p = ph.get(k)
+            if not p:
+                return ["–"] * 5
+            per_part = lambda xs: " / ".join(fmt(x) for x in xs) if xs else "–"
+            return [fmt(p["update_s"]), fmt(p["delivery_s"]), fmt(p["reporting_s"]),
+                    per_part(p.get("busy_s")), per_part(p.get("waiting_s"))]
+
+        rows = [["serial", fmt(m.get("serial")), ""] + phase_cells("serial"),
+                ["threads, 1 thread", fmt(m.get("1")), "1"] + phase_cells("1"),
+                ["threads, 2 threads", fmt(m.get("2")), fmt(t.get("speedup_2_over_1"))]
+                + phase_cells("2")]
         parts.append(f"### Threads: Brunel, {t['duration_ms'] / 1000:g} s simulated\n\n"
-                     + table(["backend", "sim (s)", "speed-up over 1 thread"], rows)
+                     + table(["backend", "sim (s)", "speed-up over 1 thread", "update (s)",
+                              "delivery (s)", "reporting (s)", "busy per thread (s)",
+                              "waiting per thread (s)"], rows)
+                     + ("\n\nPhases (`engram run --timers`, medians): wall-clock time of the "
+                        "loop's update, delivery and reporting phases; on threads, each "
+                        "partition's working time within the two parallel phases and its "
+                        "waiting for the other there." if ph else "")
                      + f"\n\nSame spike counts on every backend and thread count: "
                        f"{'yes' if t.get('same_spike_counts') else '**no**'}."
                      + repetition_speedups(t)

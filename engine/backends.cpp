@@ -3,6 +3,7 @@
 #include <tbb/parallel_for.h>
 #include <tbb/task_arena.h>
 
+#include <chrono>
 #include <thread>
 
 #include <fmt/format.h>
@@ -61,6 +62,15 @@ void Backend::report_advanced() {
 
 namespace {
 
+using Clock = std::chrono::steady_clock;
+
+// Adds the seconds since `mark` to `total` and moves `mark` to now: one lap of a phase timer.
+void lap(Clock::time_point& mark, double& total) {
+  const Clock::time_point now = Clock::now();
+  total += std::chrono::duration<double>(now - mark).count();
+  mark = now;
+}
+
 // The reference: one step at a time, every population whole, spikes delivered at once.
 class SerialBackend final : public Backend {
  public:
@@ -69,20 +79,25 @@ class SerialBackend final : public Backend {
     for (const auto& r : runtime_->recordings) samples_.emplace_back(r.neurons.size());
   }
   std::string_view name() const override { return "serial"; }
+  bool enable_phase_timers() override { return timers_ = true; }
 
   void run(Step steps) override {
     Runtime& rt = *runtime_;
     const auto n_pops = static_cast<std::uint32_t>(rt.populations.size());
+    Clock::time_point mark;
     for (Step end = now_ + steps; now_ < end; ++now_) {
       const Step t = now_;
+      if (timers_) mark = Clock::now();
       for (std::uint32_t p = 0; p < n_pops; ++p) {
         const Range all{0, static_cast<std::uint32_t>(rt.populations[p].size)};
         counts_[p] = update_population(rt, p, t, all, spikes_[p].data());
         record_post_spikes(rt, p, t, {spikes_[p].data(), counts_[p]});
       }
+      if (timers_) lap(mark, phase_times_.update);
       for (std::uint32_t p = 0; p < n_pops; ++p)
         for (std::uint32_t j : rt.outgoing[p])
           deliver(rt, j, 0, t, {spikes_[p].data(), counts_[p]});
+      if (timers_) lap(mark, phase_times_.delivery);
       for (std::uint32_t p = 0; p < n_pops; ++p)
         report_spikes(t, p, {spikes_[p].data(), counts_[p]});
       for (std::uint32_t v = 0; v < rt.recordings.size(); ++v) {
@@ -92,11 +107,13 @@ class SerialBackend final : public Backend {
                samples_[v].data());
         report_samples(t, v, samples_[v]);
       }
+      if (timers_) lap(mark, phase_times_.reporting);
     }
     report_advanced();
   }
 
  private:
+  bool timers_ = false;
   std::vector<std::vector<std::uint32_t>> spikes_;
   std::vector<std::uint32_t> counts_ = std::vector<std::uint32_t>(runtime_->populations.size());
   std::vector<std::vector<double>> samples_;
@@ -126,6 +143,10 @@ class ThreadsBackend final : public Backend {
       samples_.emplace_back(r.neurons.size() * static_cast<std::size_t>(interval_));
   }
   std::string_view name() const override { return "threads"; }
+  bool enable_phase_timers() override {
+    phase_times_.busy.assign(parts_, 0.0);
+    return timers_ = true;
+  }
 
   void run(Step steps) override {
     Runtime& rt = *runtime_;
@@ -134,10 +155,14 @@ class ThreadsBackend final : public Backend {
     while (now_ < end) {
       const Step t0 = now_;
       const Step len = std::min<Step>(interval_, end - t0);
+      Clock::time_point mark;
+      if (timers_) mark = Clock::now();
       arena_.execute([&] {
         tbb::parallel_for(
             std::uint32_t{0}, parts_,
             [&](std::uint32_t q) {
+              Clock::time_point busy;
+              if (timers_) busy = Clock::now();
               for (Step s = 0; s < len; ++s) {
                 const Step t = t0 + s;
                 for (std::uint32_t p = 0; p < n_pops; ++p) {
@@ -156,19 +181,25 @@ class ThreadsBackend final : public Backend {
                   sample(rt, rec, r, samples_[v].data() + s * rec.neurons.size());
                 }
               }
+              if (timers_) lap(busy, phase_times_.busy[q]);
             },
             tbb::static_partitioner());
+        if (timers_) lap(mark, phase_times_.update);
         tbb::parallel_for(
             std::uint32_t{0}, parts_,
             [&](std::uint32_t q) {
+              Clock::time_point busy;
+              if (timers_) busy = Clock::now();
               for (Step s = 0; s < len; ++s)
                 for (std::uint32_t p = 0; p < n_pops; ++p)
                   for (std::uint32_t j : rt.outgoing[p])
                     for (std::uint32_t src = 0; src < parts_; ++src)
                       deliver(rt, j, q, t0 + s, spikes_of(src, p, s));
+              if (timers_) lap(busy, phase_times_.busy[q]);
             },
             tbb::static_partitioner());
       });
+      if (timers_) lap(mark, phase_times_.delivery);
       for (Step s = 0; s < len; ++s) {
         const Step t = t0 + s;
         for (std::uint32_t p = 0; p < n_pops; ++p) {
@@ -186,6 +217,7 @@ class ThreadsBackend final : public Backend {
           report_samples(t, v, {samples_[v].data() + s * rec.neurons.size(), rec.neurons.size()});
         }
       }
+      if (timers_) lap(mark, phase_times_.reporting);
       now_ += len;
     }
     report_advanced();
@@ -207,6 +239,7 @@ class ThreadsBackend final : public Backend {
   }
 
   tbb::task_arena arena_;
+  bool timers_ = false;
   std::uint32_t parts_ = 1;
   Step interval_ = 1;
   // [partition][population]: spike ids of each step of the interval, `width` apart.

@@ -2,8 +2,11 @@
 // `threads` with any thread count produce bit-identical spike trains.
 #include <catch2/catch.hpp>
 
+#include <chrono>
 #include <filesystem>
+#include <string_view>
 
+#include "engine/backend.hpp"
 #include "engine/compile.hpp"
 #include "io/network_json.hpp"
 #include "test/support.hpp"
@@ -132,4 +135,47 @@ TEST_CASE("a different seed gives different spikes", "[determinism]") {
   spec.seed += 1;
   const auto b = simulate(spec, "serial");
   CHECK(a.checksum() != b.checksum());
+}
+
+// `engram run --timers`: the phase timers read the clock and nothing else, so the spikes
+// stay the same; the phases lie within the run, and each partition works within its
+// phases. Only inequalities of one monotonic clock are checked, never a duration.
+TEST_CASE("phase timers change no spike and account for the loop", "[determinism]") {
+  using Clock = std::chrono::steady_clock;
+  const NetworkSpec spec = mixed_network();
+  const auto reference = simulate(spec, "serial");
+  for (const char* kind : {"serial", "threads"}) {
+    INFO(kind);
+    engram::BackendOptions options;
+    options.kind = kind;
+    options.threads = 2;
+    auto backend = engram::make_cpu_backend(spec, options);
+    engram::test::MemoryObserver observer;
+    backend->attach(observer);
+    backend->run(100);  // untimed
+    const engram::PhaseTimes& t = backend->phase_times();
+    CHECK(t.update == 0.0);
+    CHECK(t.delivery == 0.0);
+    CHECK(t.reporting == 0.0);
+    CHECK(t.busy.empty());
+
+    REQUIRE(backend->enable_phase_timers());
+    const auto start = Clock::now();
+    backend->run(backend->runtime().default_steps - backend->now());
+    const double wall = std::chrono::duration<double>(Clock::now() - start).count();
+    CHECK(observer.checksum() == reference.checksum());
+    CHECK(t.update > 0.0);
+    CHECK(t.delivery > 0.0);
+    CHECK(t.reporting >= 0.0);
+    CHECK(t.update + t.delivery + t.reporting <= wall);
+    if (std::string_view(kind) == "threads") {
+      REQUIRE(t.busy.size() == 2);
+      for (double busy : t.busy) {
+        CHECK(busy > 0.0);
+        CHECK(busy <= t.update + t.delivery + 1e-9);  // sums of the same laps, grouped apart
+      }
+    } else {
+      CHECK(t.busy.empty());
+    }
+  }
 }

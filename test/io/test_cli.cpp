@@ -193,6 +193,28 @@ TEST_CASE("engram run with --backend threads --threads 2 matches serial", "[cli]
   }
 }
 
+TEST_CASE("engram run --timers gives the phases in the summary, not on spinnaker", "[cli]") {
+  TempDir dir;
+  const std::string chain = quote(kChain.string());
+  const CliResult threads =
+      engram_cli(dir, "run " + chain + " -o threads.h5 --backend threads --threads 2 --timers");
+  INFO(describe(threads));
+  REQUIRE(threads.status == 0);
+  CHECK(threads.out.find("\nphases      update ") != std::string::npos);
+  CHECK(threads.out.find("\npartitions  busy ") != std::string::npos);
+  const CliResult serial = engram_cli(dir, "run " + chain + " -o serial.h5 --timers");
+  INFO(describe(serial));
+  REQUIRE(serial.status == 0);
+  CHECK(serial.out.find("\nphases      update ") != std::string::npos);
+  CHECK(serial.out.find("partitions") == std::string::npos);
+  const CliResult machine =
+      engram_cli(dir, "run " + chain + " -o machine.h5 --backend spinnaker --timers");
+  INFO(describe(machine));
+  CHECK(machine.status == 2);
+  CHECK(machine.err.find("--timers") != std::string::npos);
+  CHECK_FALSE(fs::exists(dir.path / "machine.h5"));
+}
+
 TEST_CASE("engram run --duration limits the simulated time", "[cli]") {
   TempDir dir;
   const CliResult r = engram_cli(dir, "run " + quote(kChain.string()) + " -o x.h5 -q --duration 5");
