@@ -90,12 +90,17 @@ def scaling_fits(results):
     return fits
 
 
-def repetition_speedups(t):
-    """The speed-up within each repetition (its 1-thread time over its 2-thread time), which
-    shows how much the ratio of the medians owes to the machine's changing load."""
+def repetition_ratios(t):
+    """The speed-up within each repetition: its 1-thread time over its 2-thread time."""
     one, two = t.get("runs", {}).get("1", []), t.get("runs", {}).get("2", [])
-    pairs = [r1["sim_s"] / r2["sim_s"] for r1, r2 in zip(one, two)
-             if r1.get("sim_s") and r2.get("sim_s")]
+    return [r1["sim_s"] / r2["sim_s"] for r1, r2 in zip(one, two)
+            if r1.get("sim_s") and r2.get("sim_s")]
+
+
+def repetition_speedups(t):
+    """The speed-ups within each repetition, which show how much the ratio of the medians
+    owes to the machine's changing load."""
+    pairs = repetition_ratios(t)
     if len(pairs) < 2:
         return ""
     return (f" Speed-up within each repetition: {', '.join(f'{x:.2f}' for x in pairs)} "
@@ -107,9 +112,9 @@ def goals(results):
     nets = {e["key"]: e for e in results.get("networks", [])}
     out = []
 
-    def add(goal, target, value, met, unit=""):
+    def add(goal, target, value, met, unit="", note=""):
         out.append({"goal": goal, "target": target, "measured": value, "unit": unit,
-                    "met": met})
+                    "met": met, "note": note})
 
     for key, title in (("coba", "COBA 10 s"), ("coba_euler", "COBA 10 s, forward Euler in both"),
                        ("brunel", "Brunel 1 s")):
@@ -133,8 +138,13 @@ def goals(results):
         add("building Brunel (15.6 M synapses)", "< 2 s", b, None if b is None else b < 2, "s")
     t = results.get("threads")
     if t and t.get("speedup_2_over_1"):
-        s = t["speedup_2_over_1"]
-        add("threads backend, Brunel: speed-up of 2 threads over 1", "≥ 1.7", s, s >= 1.7, "×")
+        # Met only when both estimates agree: the ratio of the medians and the median of the
+        # repetitions' own ratios (on a loaded host one slow repetition moves either alone).
+        s, pairs = t["speedup_2_over_1"], repetition_ratios(t)
+        within = statistics.median(pairs) if len(pairs) >= 2 else s
+        add("threads backend, Brunel: speed-up of 2 threads over 1", "≥ 1.7", s,
+            s >= 1.7 and within >= 1.7, "×",
+            f"(median of the repetitions' own: {within:.2f})" if len(pairs) >= 2 else "")
     fits = scaling_fits(results).get("engram")
     if fits:
         ts, ms = fits["time_slope"], fits["memory_slope"]
@@ -362,7 +372,8 @@ def markdown(results, figure=None):
 
     gl = results.get("goals")
     if gl:
-        rows = [[g["goal"], g["target"], f"{fmt(g['measured'])} {g['unit']}".strip(),
+        rows = [[g["goal"], g["target"],
+                 f"{fmt(g['measured'])} {g['unit']} {g.get('note', '')}".strip(),
                  "–" if g["met"] is None else "yes" if g["met"] else "**no**"] for g in gl]
         parts.append("### Goals (issue 6)\n\n" + table(["goal", "target", "measured", "met"],
                                                         rows))
