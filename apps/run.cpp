@@ -224,7 +224,11 @@ Command add_run(CLI::App& app) {
     backend->attach(writer);
     const Step total = backend->runtime().default_steps;
     Progress progress(!o->quiet, total);
-    const Step chunk = std::max<Step>(1, total / 200);
+    // About 200 progress updates, each a whole number of the threads backend's exchange
+    // intervals (min-delay steps): a call that ends mid-interval cuts it short, and every
+    // interval costs two synchronisations and a reporting phase.
+    const Step interval = std::max<Step>(1, backend->runtime().min_delay);
+    const Step chunk = std::max<Step>(1, (total / 200 + interval - 1) / interval) * interval;
     const auto run_start = Clock::now();
     const std::clock_t run_cpu_start = std::clock();
     while (backend->now() < total) {
