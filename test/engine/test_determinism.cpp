@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <memory>
 #include <string_view>
 
 #include "engine/backend.hpp"
@@ -80,6 +81,19 @@ NetworkSpec mixed_network() {
   return spec;
 }
 
+// A CPU backend of `kind` (`threads` with `threads` threads) for `spec`, reporting to
+// `observer`.
+std::unique_ptr<engram::Backend> attached_backend(const NetworkSpec& spec, const char* kind,
+                                                  unsigned threads,
+                                                  engram::test::MemoryObserver& observer) {
+  engram::BackendOptions options;
+  options.kind = kind;
+  options.threads = threads;
+  auto backend = engram::make_cpu_backend(spec, options);
+  backend->attach(observer);
+  return backend;
+}
+
 }  // namespace
 
 TEST_CASE("every example gives the same spikes on serial and threads", "[determinism]") {
@@ -116,12 +130,8 @@ TEST_CASE("running in pieces gives the same spikes as one run", "[determinism]")
   const NetworkSpec spec = mixed_network();
   const auto whole = simulate(spec, "serial");
   for (const char* kind : {"serial", "threads"}) {
-    engram::BackendOptions options;
-    options.kind = kind;
-    options.threads = 3;
-    auto backend = engram::make_cpu_backend(spec, options);
     engram::test::MemoryObserver observer;
-    backend->attach(observer);
+    auto backend = attached_backend(spec, kind, 3, observer);
     for (engram::Step chunk : {1, 7, 13, 500, 1479}) backend->run(chunk);
     REQUIRE(backend->now() == 2000);
     backend->run(backend->runtime().default_steps - backend->now());
@@ -146,12 +156,8 @@ TEST_CASE("phase timers change no spike and account for the loop", "[determinism
   const auto reference = simulate(spec, "serial");
   for (const char* kind : {"serial", "threads"}) {
     INFO(kind);
-    engram::BackendOptions options;
-    options.kind = kind;
-    options.threads = 2;
-    auto backend = engram::make_cpu_backend(spec, options);
     engram::test::MemoryObserver observer;
-    backend->attach(observer);
+    auto backend = attached_backend(spec, kind, 2, observer);
     backend->run(100);  // untimed
     const engram::PhaseTimes& t = backend->phase_times();
     CHECK(t.update == 0.0);
