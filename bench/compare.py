@@ -503,6 +503,8 @@ def parse_args():
     p.add_argument("--micro", help="engram_micro (default: next to engram, in bench/)")
     p.add_argument("--memory-tool", help="memory_per_synapse (default: as --micro)")
     p.add_argument("--repeats", type=int, default=3, help="runs per network and simulator")
+    p.add_argument("--threads-repeats", type=int, default=7,
+                   help="repetitions of the threads comparison (cheap, and the noisiest)")
     p.add_argument("--runtime-repeats", type=int, default=1,
                    help="runs of Brian2's runtime mode per network (it is slow)")
     p.add_argument("--runtime-target", default="cython", choices=["cython", "numpy"])
@@ -549,6 +551,7 @@ def main():
     ctx.memory_tool = a.memory_tool or str(bench_bin / "memory_per_synapse")
     ctx.smoke = a.smoke
     ctx.repeats = 1 if a.smoke else max(1, a.repeats)
+    ctx.threads_repeats = 1 if a.smoke else max(1, a.threads_repeats)
     ctx.runtime_target = "numpy" if a.smoke else a.runtime_target
     ctx.micro_time = 0.01 if a.smoke else 0.5
     ctx.brian_python = sys.executable
@@ -575,6 +578,7 @@ def main():
                    x if not os.path.isabs(x) else os.path.relpath(x, REPO) for x in sys.argv[1:]),
                "machine": machine(), "load_before": os.getloadavg(),
                "settings": {"repeats": ctx.repeats, "runtime_repeats": a.runtime_repeats,
+                            "threads_repeats": ctx.threads_repeats,
                             "runtime_target": ctx.runtime_target, "max_neurons": a.max_neurons,
                             "scaling_duration_ms": a.scaling_duration},
                "optional": have, "networks": [], "threads": None, "scaling": None}
@@ -701,13 +705,13 @@ def thread_scaling(ctx, smoke):
     output = os.path.join(ctx.work, "threads.h5")
     runs = {"serial": [], "1": [], "2": []}
     capacity = [parallel_capacity()]
-    for rep in range(ctx.repeats):
+    for rep in range(ctx.threads_repeats):
         for k in runs:
             r = run_engram(ctx, path, duration, output, None if k == "serial" else int(k),
                            timers=True)
             runs[k].append(r)
         capacity.append(parallel_capacity())
-        log(f"[threads] run {rep + 1}/{ctx.repeats}: "
+        log(f"[threads] run {rep + 1}/{ctx.threads_repeats}: "
             + ", ".join(f"{k} {v[-1]['sim_s']:.3f} s" for k, v in runs.items())
             + f"; cores available {capacity[-1]:.2f}")
     med = {k: median([r["sim_s"] for r in v]) for k, v in runs.items()}

@@ -184,7 +184,8 @@ def markdown(results, figure=None):
         f"Brian2 {results.get('brian2_version', '(not installed)')}; {load} (a load above "
         f"the {mach.get('cores', '?')} cores means the simulators shared them with other work). "
         f"The whole run took {results.get('elapsed_s', 0) / 60:.1f} min. Medians of "
-        f"{s.get('repeats')} runs (Brian2 runtime mode: {s.get('runtime_repeats')}), "
+        f"{s.get('repeats')} runs (Brian2 runtime mode: {s.get('runtime_repeats')}"
+        + (f"; threads: {s['threads_repeats']}" if s.get("threads_repeats") else "") + "), "
         f"alternating simulators.\n\nCommand: `{command}`")
     text += (" (with the repository's own build, `scripts/build.sh`, the same run is "
              "`python3 bench/compare.py`)" if "--engram" in command else "")
