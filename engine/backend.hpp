@@ -19,7 +19,8 @@ namespace engram {
 // Wall-clock seconds run() spent in each of its phases, summed over calls, for `--timers`.
 // Off unless asked for (the serial backend reads the clock several times a step).
 struct PhaseTimes {
-  double update = 0.0;     // advancing neurons: stimuli, kernels, STDP records, samples
+  double update = 0.0;     // advancing neurons: stimuli, kernels, STDP records (threads:
+                           // and copying recorded values, which serial does in reporting)
   double delivery = 0.0;   // adding spikes to input rings through the synapse tables
   double reporting = 0.0;  // handing spikes and samples to observers (writing the file)
   // threads: seconds each partition spent working in the update and delivery phases; the
@@ -45,8 +46,8 @@ class Backend {
   const std::vector<std::uint64_t>& spike_counts() const { return spike_counts_; }
   // Potentiation events that may have been missed because an STDP history ring wrapped.
   std::uint64_t stdp_history_overflows() const;
-  // Starts timing the phases of later run() calls; false for a backend that has no such
-  // phases (spinnaker, whose cost is the machine's, in its own counters).
+  // Starts timing the phases of later run() calls (again: no effect); false for a backend
+  // that has no such phases (spinnaker, whose cost is the machine's, in its own counters).
   virtual bool enable_phase_timers() { return false; }
   const PhaseTimes& phase_times() const { return phase_times_; }
 

@@ -144,7 +144,7 @@ class ThreadsBackend final : public Backend {
   }
   std::string_view name() const override { return "threads"; }
   bool enable_phase_timers() override {
-    phase_times_.busy.assign(parts_, 0.0);
+    if (!timers_) phase_times_.busy.assign(parts_, 0.0);
     return timers_ = true;
   }
 
