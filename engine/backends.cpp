@@ -141,6 +141,7 @@ class ThreadsBackend final : public Backend {
     for (const auto& p : rt.populations) merged_.emplace_back(p.size);
     for (const auto& r : rt.recordings)
       samples_.emplace_back(r.neurons.size() * static_cast<std::size_t>(interval_));
+    steps_independent_ = steps_deliver_independently(rt);
   }
   std::string_view name() const override { return "threads"; }
   bool enable_phase_timers() override {
@@ -190,11 +191,18 @@ class ThreadsBackend final : public Backend {
             [&](std::uint32_t q) {
               Clock::time_point busy;
               if (timers_) busy = Clock::now();
-              for (Step s = 0; s < len; ++s)
+              const auto deliver_step = [&](Step s) {
                 for (std::uint32_t p = 0; p < n_pops; ++p)
                   for (std::uint32_t j : rt.outgoing[p])
                     for (std::uint32_t src = 0; src < parts_; ++src)
                       deliver(rt, j, q, t0 + s, spikes_of(src, p, s));
+              };
+              // Independent steps are tasks that a thread done with its own partition takes
+              // over from a slower one (oneTBB work stealing); the owner keeps the rest.
+              if (steps_independent_ && parts_ > 1)
+                tbb::parallel_for(Step{0}, len, deliver_step);
+              else
+                for (Step s = 0; s < len; ++s) deliver_step(s);
               if (timers_) lap(busy, phase_times_.busy[q]);
             },
             tbb::static_partitioner());
@@ -239,6 +247,7 @@ class ThreadsBackend final : public Backend {
   }
 
   tbb::task_arena arena_;
+  bool steps_independent_ = false;
   bool timers_ = false;
   std::uint32_t parts_ = 1;
   Step interval_ = 1;

@@ -360,6 +360,21 @@ inline void deliver(Runtime& rt, std::uint32_t projection, std::uint32_t part, S
     deliver_rows(table.targets.data());
 }
 
+// Whether the deliveries of different steps write disjoint ring slots, so that they may run
+// in any order with the same bits: no projection is plastic (STDP updates a row's state
+// spike after spike), and all projections into one receptor of a population share one
+// delay D, so the spikes of step t reach only slot t + D of each ring.
+inline bool steps_deliver_independently(const Runtime& rt) {
+  std::vector<Step> delay(rt.populations.size() * 2, 0);  // [population][receptor]; 0: none
+  for (const ProjectionRuntime& pr : rt.projections) {
+    if (pr.stdp || pr.min_delay != pr.max_delay) return false;
+    Step& d = delay[pr.post * 2 + static_cast<unsigned>(pr.receptor)];
+    if (d != 0 && d != pr.min_delay) return false;
+    d = pr.min_delay;
+  }
+  return true;
+}
+
 // Copies the recorded values of `rec` for neurons in [r.begin, r.end) into `out` (indexed
 // like rec.neurons).
 inline void sample(Runtime& rt, const RecordingRuntime& rec, Range r, double* out) {

@@ -9,6 +9,7 @@
 
 #include "engine/backend.hpp"
 #include "engine/compile.hpp"
+#include "engine/step.hpp"
 #include "io/network_json.hpp"
 #include "test/support.hpp"
 
@@ -123,6 +124,32 @@ TEST_CASE("rings of exactly the longest delay lose no input", "[determinism]") {
   const auto rt = engram::compile(spec);
   for (const auto& p : rt->populations)
     if (p.name == "exc") CHECK(p.ring.mask + 1 == 16);
+  check_backends_agree(spec);
+}
+
+// Without plasticity and with one delay into each ring, the threads backend lets an idle
+// thread deliver some steps of another partition's interval (work stealing), so the steps
+// of an interval are delivered in any order; each writes its own ring slot.
+TEST_CASE("static networks with one delay per ring deliver steps in any order", "[determinism]") {
+  using engram::steps_deliver_independently;
+  using engram::Value;
+  NetworkSpec spec = mixed_network();
+  CHECK_FALSE(steps_deliver_independently(*engram::compile(spec)));  // STDP
+  spec.projections.pop_back();                                       // the plastic projection
+  for (const auto& pr : spec.projections) REQUIRE_FALSE(pr.synapse.stdp);
+  CHECK_FALSE(steps_deliver_independently(*engram::compile(spec)));  // delays spread
+  for (auto& pr : spec.projections) pr.synapse.delay = Value::constant(2.5);
+  CHECK(steps_deliver_independently(*engram::compile(spec)));
+  check_backends_agree(spec);
+
+  // Two delays into one receptor of a population: step t and t + 1 can share a slot.
+  // noise -> inh and exc -> inh[10:] both excite inh.
+  spec.projections[1].synapse.delay = Value::constant(2.6);
+  CHECK_FALSE(steps_deliver_independently(*engram::compile(spec)));
+  // Each receptor with its own delay: still disjoint.
+  spec.projections[1].synapse.delay = Value::constant(2.5);
+  spec.projections[3].synapse.delay = Value::constant(1.7);  // inh -> exc, inhibitory
+  CHECK(steps_deliver_independently(*engram::compile(spec)));
   check_backends_agree(spec);
 }
 
