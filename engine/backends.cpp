@@ -124,7 +124,9 @@ class SerialBackend final : public Backend {
 // through every step of the interval) and delivery (each partition reads every partition's
 // spikes and adds them to the inputs it owns) — and one serial phase that reports the
 // interval's spikes in canonical order. A spike of the interval is due at least min-delay
-// steps later, so it never reaches a slot read within the same interval.
+// steps later, so it never reaches a slot read within the same interval. When the steps'
+// deliveries write disjoint slots (steps_deliver_independently), a partition's delivery is
+// a loop over steps whose iterations an idle thread may take over.
 class ThreadsBackend final : public Backend {
  public:
   ThreadsBackend(std::unique_ptr<Runtime> runtime, unsigned threads)
