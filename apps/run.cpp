@@ -88,8 +88,8 @@ struct MachineOptions {
   }
 };
 
-// `--timers`: wall-clock time per phase of the loop and, on threads, how long each
-// partition worked and waited within the parallel phases.
+// `--timers`: wall-clock time per phase of the loop and, on threads, how long each thread
+// worked and waited within the parallel phases.
 void print_phase_times(const PhaseTimes& t) {
   fmt::print("phases      update {:.3f} s, delivery {:.3f} s, reporting {:.3f} s\n", t.update,
              t.delivery, t.reporting);
@@ -100,7 +100,7 @@ void print_phase_times(const PhaseTimes& t) {
     waiting += fmt::format("{}{:.3f}", waiting.empty() ? "" : ", ",
                            std::max(0.0, t.update + t.delivery - b));
   }
-  fmt::print("partitions  busy {} s; waiting {} s\n", busy, waiting);
+  fmt::print("threads     busy {} s; waiting {} s\n", busy, waiting);
 }
 
 // The machine's counters after a `spinnaker` run: totals, the busiest core and router, and
@@ -170,9 +170,10 @@ Command add_run(CLI::App& app) {
   app.add_option("--duration", o->duration, "simulated time in ms (default: the network's)")
       ->check(CLI::PositiveNumber);
   app.add_option("--seed", o->seed, "random seed (default: the network's)");
-  app.add_flag("-q,--quiet", o->quiet, "no progress bar and no summary");
+  auto* quiet = app.add_flag("-q,--quiet", o->quiet, "no progress bar and no summary");
   app.add_flag("--timers", o->timers,
-               "serial, threads: give the time of each phase of the loop in the summary");
+               "serial, threads: give the time of each phase of the loop in the summary")
+      ->excludes(quiet);
   MachineOptions& m = o->machine;
   app.add_option("--machine", m.machine,
                  "spinnaker: 2x2, 48 or WxH chips (default 2x2; a t suffix makes a torus)");

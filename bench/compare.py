@@ -192,7 +192,7 @@ SUMMARY_TIME = re.compile(r"^time\s+build ([\d.]+) s, simulation ([\d.]+) s"
 SUMMARY_POPULATION = re.compile(r"^(\S+)\s+([\d,]+)\s+([\d,]+)\s+([\d.]+)$", re.M)
 SUMMARY_PHASES = re.compile(r"^phases\s+update ([\d.]+) s, delivery ([\d.]+) s, "
                             r"reporting ([\d.]+) s", re.M)
-SUMMARY_PARTITIONS = re.compile(r"^partitions\s+busy ([\d., ]+) s", re.M)
+SUMMARY_THREADS = re.compile(r"^threads\s+busy ([\d., ]+) s", re.M)
 
 
 def number(text):
@@ -223,12 +223,12 @@ def run_engram(ctx, network, duration, output, threads=None, timers=False):
            "synapses": number(net.group(2)),
            "bytes_per_synapse": float(net.group(3)) if net.group(3) else None,
            "populations": populations}
-    phases, partitions = SUMMARY_PHASES.search(r.out), SUMMARY_PARTITIONS.search(r.out)
+    phases, per_thread = SUMMARY_PHASES.search(r.out), SUMMARY_THREADS.search(r.out)
     if phases:
         out["phases"] = {"update_s": float(phases.group(1)), "delivery_s": float(phases.group(2)),
                          "reporting_s": float(phases.group(3))}
-        if partitions:
-            out["phases"]["busy_s"] = [float(x) for x in partitions.group(1).split(",")]
+        if per_thread:
+            out["phases"]["busy_s"] = [float(x) for x in per_thread.group(1).split(",")]
     return out
 
 
@@ -647,6 +647,8 @@ def merge(path, new, only):
     for part in ("threads", "scaling", "micro", "memory"):
         if new.get(part) is not None:
             old[part] = new[part]
+    if new.get("threads") is not None:  # the header gives the threads' repetitions
+        old.setdefault("settings", {})["threads_repeats"] = new["settings"]["threads_repeats"]
     # An earlier re-run of the same parts is superseded.
     old["reruns"] = [r for r in old.get("reruns", []) if not set(r["parts"]) <= set(parts)]
     old["reruns"].append(
@@ -681,7 +683,7 @@ def parallel_capacity(n=3_000_000):
 
 def median_phases(runs):
     """Per backend, the medians over repetitions of engram's phase timers (`--timers`) and,
-    on threads, of each partition's busy time and of its waiting within the parallel phases
+    on threads, of each thread's busy time and of its waiting within the parallel phases
     (their time less its busy time)."""
     out = {}
     for k, v in runs.items():

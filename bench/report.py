@@ -281,8 +281,8 @@ def markdown(results, figure=None):
                               "waiting per thread (s)"], rows)
                      + ("\n\nPhases (`engram run --timers`, medians): wall-clock time of the "
                         "loop's update, delivery and reporting phases; on threads, each "
-                        "partition's working time within the two parallel phases and its "
-                        "waiting for the other there." if ph else "")
+                        "thread's working time within the two parallel phases, whichever "
+                        "partition the work was for, and its waiting there." if ph else "")
                      + f"\n\nSame spike counts on every backend and thread count: "
                        f"{'yes' if t.get('same_spike_counts') else '**no**'}."
                      + repetition_speedups(t)

@@ -23,8 +23,9 @@ struct PhaseTimes {
                            // and copying recorded values, which serial does in reporting)
   double delivery = 0.0;   // adding spikes to input rings through the synapse tables
   double reporting = 0.0;  // handing spikes and samples to observers (writing the file)
-  // threads: seconds each partition spent working in the update and delivery phases; the
-  // rest of those phases it waited for the others. Empty for other backends.
+  // threads: seconds each thread spent working in the update and delivery phases, whichever
+  // partition the work was for; the rest of those phases it waited. Empty for other
+  // backends.
   std::vector<double> busy;
 };
 

@@ -3,6 +3,7 @@
 #include <tbb/parallel_for.h>
 #include <tbb/task_arena.h>
 
+#include <cassert>
 #include <chrono>
 #include <thread>
 
@@ -130,7 +131,7 @@ class SerialBackend final : public Backend {
 class ThreadsBackend final : public Backend {
  public:
   ThreadsBackend(std::unique_ptr<Runtime> runtime, unsigned threads)
-      : Backend(std::move(runtime)), arena_(static_cast<int>(threads)) {
+      : Backend(std::move(runtime)), arena_(static_cast<int>(threads)), threads_(threads) {
     Runtime& rt = *runtime_;
     parts_ = rt.partitions;
     interval_ = rt.min_delay;
@@ -147,7 +148,7 @@ class ThreadsBackend final : public Backend {
   }
   std::string_view name() const override { return "threads"; }
   bool enable_phase_timers() override {
-    if (!timers_) phase_times_.busy.assign(parts_, 0.0);
+    if (!timers_) phase_times_.busy.assign(threads_, 0.0);
     return timers_ = true;
   }
 
@@ -164,8 +165,8 @@ class ThreadsBackend final : public Backend {
         tbb::parallel_for(
             std::uint32_t{0}, parts_,
             [&](std::uint32_t q) {
-              Clock::time_point busy;
-              if (timers_) busy = Clock::now();
+              Clock::time_point start;
+              if (timers_) start = Clock::now();
               for (Step s = 0; s < len; ++s) {
                 const Step t = t0 + s;
                 for (std::uint32_t p = 0; p < n_pops; ++p) {
@@ -184,20 +185,23 @@ class ThreadsBackend final : public Backend {
                   sample(rt, rec, r, samples_[v].data() + s * rec.neurons.size());
                 }
               }
-              if (timers_) lap(busy, phase_times_.busy[q]);
+              if (timers_) lap(start, thread_busy());
             },
             tbb::static_partitioner());
         if (timers_) lap(mark, phase_times_.update);
         tbb::parallel_for(
             std::uint32_t{0}, parts_,
             [&](std::uint32_t q) {
-              Clock::time_point busy;
-              if (timers_) busy = Clock::now();
+              // Timed step by step: a thread waiting for its steps taken over by another
+              // may run other tasks meanwhile, which time themselves.
               const auto deliver_step = [&](Step s) {
+                Clock::time_point start;
+                if (timers_) start = Clock::now();
                 for (std::uint32_t p = 0; p < n_pops; ++p)
                   for (std::uint32_t j : rt.outgoing[p])
                     for (std::uint32_t src = 0; src < parts_; ++src)
                       deliver(rt, j, q, t0 + s, spikes_of(src, p, s));
+                if (timers_) lap(start, thread_busy());
               };
               // Independent steps are tasks that a thread done with its own partition takes
               // over from a slower one (oneTBB work stealing); the owner keeps the rest.
@@ -205,7 +209,6 @@ class ThreadsBackend final : public Backend {
                 tbb::parallel_for(Step{0}, len, deliver_step);
               else
                 for (Step s = 0; s < len; ++s) deliver_step(s);
-              if (timers_) lap(busy, phase_times_.busy[q]);
             },
             tbb::static_partitioner());
       });
@@ -234,6 +237,14 @@ class ThreadsBackend final : public Backend {
   }
 
  private:
+  // The busy time of the calling thread, by its slot in the arena: each thread adds only
+  // to its own.
+  double& thread_busy() {
+    const int slot = tbb::this_task_arena::current_thread_index();
+    assert(slot >= 0 && static_cast<std::size_t>(slot) < phase_times_.busy.size());
+    return phase_times_.busy[static_cast<std::size_t>(slot)];
+  }
+
   std::span<const std::uint32_t> spikes_of(std::uint32_t part, std::uint32_t pop, Step s) const {
     const std::size_t width = owned(pop, part).size();
     return {spikes_[part][pop].data() + static_cast<std::size_t>(s) * width,
@@ -249,6 +260,7 @@ class ThreadsBackend final : public Backend {
   }
 
   tbb::task_arena arena_;
+  unsigned threads_;
   bool steps_independent_ = false;
   bool timers_ = false;
   std::uint32_t parts_ = 1;

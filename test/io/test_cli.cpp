@@ -201,18 +201,24 @@ TEST_CASE("engram run --timers gives the phases in the summary, not on spinnaker
   INFO(describe(threads));
   REQUIRE(threads.status == 0);
   CHECK(threads.out.find("\nphases      update ") != std::string::npos);
-  CHECK(threads.out.find("\npartitions  busy ") != std::string::npos);
+  CHECK(threads.out.find("\nthreads     busy ") != std::string::npos);
   const CliResult serial = engram_cli(dir, "run " + chain + " -o serial.h5 --timers");
   INFO(describe(serial));
   REQUIRE(serial.status == 0);
   CHECK(serial.out.find("\nphases      update ") != std::string::npos);
-  CHECK(serial.out.find("partitions") == std::string::npos);
+  CHECK(serial.out.find("busy") == std::string::npos);
   const CliResult machine =
       engram_cli(dir, "run " + chain + " -o machine.h5 --backend spinnaker --timers");
   INFO(describe(machine));
   CHECK(machine.status == 2);
   CHECK(machine.err.find("--timers") != std::string::npos);
   CHECK_FALSE(fs::exists(dir.path / "machine.h5"));
+  // The times go in the summary, which --quiet leaves out.
+  const CliResult quiet = engram_cli(dir, "run " + chain + " -o quiet.h5 --timers -q");
+  INFO(describe(quiet));
+  CHECK(quiet.status == 2);
+  CHECK(quiet.err.find("--timers") != std::string::npos);
+  CHECK_FALSE(fs::exists(dir.path / "quiet.h5"));
 }
 
 TEST_CASE("engram run --duration limits the simulated time", "[cli]") {
