@@ -1,13 +1,16 @@
 // engram run / engram validate.
 #include <unistd.h>
 
+#include <algorithm>
 #include <charconv>
 #include <chrono>
 #include <ctime>
 #include <filesystem>
 #include <memory>
+#include <vector>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "apps/commands.hpp"
 #include "engine/backend.hpp"
@@ -94,13 +97,10 @@ void print_phase_times(const PhaseTimes& t) {
   fmt::print("phases      update {:.3f} s, delivery {:.3f} s, reporting {:.3f} s\n", t.update,
              t.delivery, t.reporting);
   if (t.busy.empty()) return;
-  std::string busy, waiting;
-  for (double b : t.busy) {
-    busy += fmt::format("{}{:.3f}", busy.empty() ? "" : ", ", b);
-    waiting += fmt::format("{}{:.3f}", waiting.empty() ? "" : ", ",
-                           std::max(0.0, t.update + t.delivery - b));
-  }
-  fmt::print("threads     busy {} s; waiting {} s\n", busy, waiting);
+  std::vector<double> waiting;
+  for (double b : t.busy) waiting.push_back(std::max(0.0, t.update + t.delivery - b));
+  fmt::print("threads     busy {:.3f} s; waiting {:.3f} s\n", fmt::join(t.busy, ", "),
+             fmt::join(waiting, ", "));
 }
 
 // The machine's counters after a `spinnaker` run: totals, the busiest core and router, and
